@@ -1,0 +1,157 @@
+// Package awsenv builds the AWS configuration the scanner runs with (the
+// standard credential chain, an emulator endpoint, a patient retryer, one
+// shared HTTP client, the read-only guard on every client), finds out who the
+// caller is, and computes the regions to scan.
+package awsenv
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3control"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	smithyendpoints "github.com/aws/smithy-go/endpoints"
+
+	"github.com/posture-dev/posture/internal/readonly"
+)
+
+// DefaultMaxAttempts is how many times a throttled or failed call is tried
+// before its scope is recorded as a gap. The SDK's default is 3; a scan of
+// many accounts meets throttling and should slow down rather than lose data.
+const DefaultMaxAttempts = 10
+
+// Options selects the credentials and endpoint.
+type Options struct {
+	// Profile is a named profile of the shared config files; empty uses
+	// AWS_PROFILE or the default chain.
+	Profile string
+	// Region is the region for calls that need one before regions are
+	// resolved; empty uses AWS_REGION, else us-east-1.
+	Region string
+	// EndpointURL points every client at an emulator; empty uses
+	// AWS_ENDPOINT_URL when set, else the real AWS endpoints.
+	EndpointURL string
+	// MaxAttempts overrides DefaultMaxAttempts when positive.
+	MaxAttempts int
+}
+
+// Load builds the base configuration for the caller's account.
+func Load(ctx context.Context, opts Options) (aws.Config, error) {
+	attempts := opts.MaxAttempts
+	if attempts <= 0 {
+		attempts = DefaultMaxAttempts
+	}
+	loaders := []func(*config.LoadOptions) error{
+		config.WithHTTPClient(sharedHTTPClient()),
+		config.WithRetryer(func() aws.Retryer { return NewRetryer(attempts) }),
+	}
+	if opts.Profile != "" {
+		loaders = append(loaders, config.WithSharedConfigProfile(opts.Profile))
+	}
+	if opts.Region != "" {
+		loaders = append(loaders, config.WithRegion(opts.Region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, loaders...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if opts.EndpointURL != "" {
+		if _, err := url.ParseRequestURI(opts.EndpointURL); err != nil {
+			return aws.Config{}, fmt.Errorf("endpoint URL %q: %w", opts.EndpointURL, err)
+		}
+		cfg.BaseEndpoint = aws.String(opts.EndpointURL)
+	}
+	cfg.APIOptions = append(cfg.APIOptions, readonly.Install)
+	return cfg, nil
+}
+
+// NewRetryer returns the SDK's adaptive retryer with maxAttempts attempts and
+// no client-side retry quota, so that sustained throttling slows the scan
+// down (adaptive mode's token bucket) instead of failing calls early.
+func NewRetryer(maxAttempts int) aws.Retryer {
+	return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
+		o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
+			so.MaxAttempts = maxAttempts
+			so.MaxBackoff = 20 * time.Second
+			so.RateLimiter = ratelimit.None
+		})
+	})
+}
+
+// sharedHTTPClient is the one HTTP client every AWS client of a run shares,
+// with enough idle connections per host for concurrent scanners.
+func sharedHTTPClient() *awshttp.BuildableClient {
+	return awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		t.MaxIdleConns = 256
+		t.MaxIdleConnsPerHost = 32
+		t.IdleConnTimeout = 90 * time.Second
+	})
+}
+
+// Caller is the identity behind a configuration.
+type Caller struct {
+	AccountID string
+	ARN       string
+	Partition string
+}
+
+// Identify asks STS who the configuration's credentials belong to.
+func Identify(ctx context.Context, cfg aws.Config) (Caller, error) {
+	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return Caller{}, fmt.Errorf("identify caller with sts:GetCallerIdentity: %w", err)
+	}
+	c := Caller{AccountID: aws.ToString(out.Account), ARN: aws.ToString(out.Arn)}
+	parsed, err := arn.Parse(c.ARN)
+	if err != nil {
+		return Caller{}, fmt.Errorf("parse caller ARN %q: %w", c.ARN, err)
+	}
+	c.Partition = parsed.Partition
+	return c, nil
+}
+
+// S3 returns an S3 client for region. Against a custom endpoint (an emulator)
+// it uses path-style addressing, as bucket-name host prefixes do not resolve
+// on loopback.
+func S3(cfg aws.Config, region string) *s3.Client {
+	return s3.NewFromConfig(cfg, func(o *s3.Options) {
+		o.Region = region
+		if cfg.BaseEndpoint != nil {
+			o.UsePathStyle = true
+		}
+	})
+}
+
+// S3Control returns an S3 Control client. Against a custom endpoint the SDK
+// would prefix the account ID to the host, which does not resolve on
+// loopback, so the endpoint is used as given.
+func S3Control(cfg aws.Config) *s3control.Client {
+	return s3control.NewFromConfig(cfg, func(o *s3control.Options) {
+		if cfg.BaseEndpoint != nil {
+			o.EndpointResolverV2 = fixedEndpoint(*cfg.BaseEndpoint)
+		}
+	})
+}
+
+type fixedEndpoint string
+
+func (e fixedEndpoint) ResolveEndpoint(_ context.Context, _ s3control.EndpointParameters) (smithyendpoints.Endpoint, error) {
+	u, err := url.Parse(string(e))
+	if err != nil {
+		return smithyendpoints.Endpoint{}, fmt.Errorf("parse endpoint %q: %w", string(e), err)
+	}
+	return smithyendpoints.Endpoint{URI: *u}, nil
+}

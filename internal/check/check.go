@@ -1,0 +1,351 @@
+// Package check defines what a check is (metadata plus a pure function over a
+// service's typed inventory), what a scanner is (a collector of that inventory
+// plus its checks), and the adapter that turns both into results and coverage.
+//
+// Checks never call AWS. A scanner collects inventory for one scope (an
+// account and a region, or an account for global services) and records every
+// failed collection as a Gap; a check that needs a part with a gap reports
+// ERROR for the scope instead of a misleading PASS.
+package check
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/smithy-go"
+
+	"github.com/posture-dev/posture/internal/model"
+)
+
+// Meta is the description of a check that users, reports and frameworks see.
+type Meta struct {
+	// ID is stable, lowercase, service-resource-condition.
+	ID       string
+	Title    string
+	Family   model.Family
+	Service  string
+	Severity model.Severity
+	// ResourceType is the kind of resource tested, e.g. "AWS::EC2::SecurityGroup".
+	ResourceType string
+	// Rationale says why a failure matters; Remediation how to fix it.
+	Rationale   string
+	Remediation string
+	References  []string
+}
+
+// Finding is what a check says about one resource.
+type Finding struct {
+	ResourceID  string
+	ResourceARN string
+	// Region overrides the scope's region, for resources of a global service
+	// that live in a region (S3 buckets).
+	Region   string
+	Status   model.Status
+	Message  string
+	Evidence map[string]any
+}
+
+// Pass builds a passing finding.
+func Pass(id, arn, msg string, evidence map[string]any) Finding {
+	return Finding{ResourceID: id, ResourceARN: arn, Status: model.StatusPass, Message: msg, Evidence: evidence}
+}
+
+// Fail builds a failing finding.
+func Fail(id, arn, msg string, evidence map[string]any) Finding {
+	return Finding{ResourceID: id, ResourceARN: arn, Status: model.StatusFail, Message: msg, Evidence: evidence}
+}
+
+// Error builds a finding for a resource whose data could not be collected.
+func Error(id, arn, msg string, evidence map[string]any) Finding {
+	return Finding{ResourceID: id, ResourceARN: arn, Status: model.StatusError, Message: msg, Evidence: evidence}
+}
+
+// Check is a check over the inventory type I of one service.
+type Check[I any] struct {
+	Meta
+	// Needs names the inventory parts the check reads. If any of them could
+	// not be collected, the check reports ERROR for the scope.
+	Needs []string
+	// Reads names further parts the check reads but whose gaps it judges
+	// itself, resource by resource (a bucket whose policy could not be read
+	// is ERROR, the others are evaluated).
+	Reads []string
+	// Eval returns one finding per resource in scope.
+	Eval func(inv *I) []Finding
+}
+
+// Scope is one unit of collection: an account and a region, or an account
+// and the pseudo-region "global" for global services.
+type Scope struct {
+	AccountID string
+	Partition string
+	// Region is the scanned region, or model.GlobalRegion.
+	Region string
+	// Regions lists every region of the scan; global scanners use it to keep
+	// only resources that live in a scanned region.
+	Regions []string
+	// Config is the account's AWS configuration, its Region set to Region (or,
+	// for global services, to the partition's home region).
+	Config aws.Config
+	// wants is the union of the parts needed by the selected checks.
+	wants map[string]bool
+}
+
+// Wants reports whether a selected check needs the inventory part, so that a
+// collector makes no API call whose data nobody reads.
+func (s Scope) Wants(part string) bool { return s.wants == nil || s.wants[part] }
+
+// InScope reports whether a region-bound resource of a global service is in
+// one of the scanned regions.
+func (s Scope) InScope(region string) bool {
+	for _, r := range s.Regions {
+		if r == region {
+			return true
+		}
+	}
+	return len(s.Regions) == 0
+}
+
+// Gap is a collection that failed.
+type Gap struct {
+	Part      string
+	Operation string
+	Resource  string
+	Err       error
+}
+
+// Gaps gathers the failed collections of a scope; it is safe for concurrent use.
+type Gaps struct {
+	mu   sync.Mutex
+	list []Gap
+}
+
+// Add records that part (or, with resource set, one resource's part) could
+// not be collected because operation failed with err.
+func (g *Gaps) Add(part, operation, resource string, err error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.list = append(g.list, Gap{Part: part, Operation: operation, Resource: resource, Err: err})
+}
+
+// Part returns the first scope-wide gap (one without a resource) of part.
+func (g *Gaps) Part(part string) (Gap, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, gap := range g.list {
+		if gap.Part == part && gap.Resource == "" {
+			return gap, true
+		}
+	}
+	return Gap{}, false
+}
+
+// List returns a copy of every gap recorded.
+func (g *Gaps) List() []Gap {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]Gap(nil), g.list...)
+}
+
+// Scanner collects one service's inventory for a scope and evaluates the
+// service's checks over it.
+type Scanner interface {
+	// Service is the AWS service name, e.g. "ec2".
+	Service() string
+	// Global reports whether the service is scanned once per account.
+	Global() bool
+	// Checks describes the checks the scanner evaluates.
+	Checks() []Meta
+	// Scan collects the scope and evaluates the selected checks. It never
+	// fails: what could not be collected is in the coverage entry and in
+	// ERROR results.
+	Scan(ctx context.Context, scope Scope, selected map[string]bool) ([]model.Result, model.Coverage)
+}
+
+// Service adapts a typed collector and its checks to the Scanner interface.
+type Service[I any] struct {
+	Name     string
+	IsGlobal bool
+	// Collect gathers the inventory of the scope, recording failures in gaps.
+	// It must return a non-nil inventory, however partial.
+	Collect func(ctx context.Context, scope Scope, gaps *Gaps) *I
+	List    []Check[I]
+}
+
+// Service returns the service name.
+func (s Service[I]) Service() string { return s.Name }
+
+// Global reports whether the service is global.
+func (s Service[I]) Global() bool { return s.IsGlobal }
+
+// Checks returns the metadata of the service's checks.
+func (s Service[I]) Checks() []Meta {
+	metas := make([]Meta, len(s.List))
+	for i, c := range s.List {
+		metas[i] = c.Meta
+	}
+	return metas
+}
+
+// Scan implements Scanner.
+func (s Service[I]) Scan(ctx context.Context, scope Scope, selected map[string]bool) ([]model.Result, model.Coverage) {
+	var checks []Check[I]
+	scope.wants = map[string]bool{}
+	for _, c := range s.List {
+		if selected[c.ID] {
+			checks = append(checks, c)
+			for _, p := range append(append([]string{}, c.Needs...), c.Reads...) {
+				scope.wants[p] = true
+			}
+		}
+	}
+	cov := model.Coverage{AccountID: scope.AccountID, Region: scope.Region, Service: s.Name, Status: model.CoverageOK}
+	if len(checks) == 0 {
+		return nil, cov
+	}
+	gaps := &Gaps{}
+	inv := s.Collect(ctx, scope, gaps)
+
+	var results []model.Result
+	for _, c := range checks {
+		if gap, missing := firstGap(gaps, c.Needs); missing {
+			msg := fmt.Sprintf("not evaluated: %s could not be collected (%s): %s", gap.Part, gap.Operation, ErrorText(gap.Err))
+			results = append(results, result(c.Meta, scope, Error("", "", msg, map[string]any{
+				"missing_part": gap.Part, "operation": gap.Operation, "error_code": ErrorCode(gap.Err),
+			})))
+			continue
+		}
+		for _, f := range c.Eval(inv) {
+			results = append(results, result(c.Meta, scope, f))
+		}
+	}
+	for _, gap := range gaps.List() {
+		cov.Status = model.CoverageError
+		cov.Failures = append(cov.Failures, model.Failure{
+			Part: gap.Part, Operation: gap.Operation, Resource: gap.Resource,
+			Code: ErrorCode(gap.Err), Error: ErrorText(gap.Err),
+		})
+	}
+	if len(cov.Failures) > 0 {
+		sort.SliceStable(cov.Failures, func(i, j int) bool {
+			a, b := cov.Failures[i], cov.Failures[j]
+			if a.Part != b.Part {
+				return a.Part < b.Part
+			}
+			return a.Resource < b.Resource
+		})
+		var texts []string
+		for _, f := range cov.Failures {
+			what := f.Operation
+			if f.Resource != "" {
+				what += " " + f.Resource
+			}
+			texts = append(texts, what+": "+f.Error)
+		}
+		cov.Error = strings.Join(texts, "; ")
+	}
+	return results, cov
+}
+
+func firstGap(gaps *Gaps, needs []string) (Gap, bool) {
+	for _, p := range needs {
+		if gap, ok := gaps.Part(p); ok {
+			return gap, true
+		}
+	}
+	return Gap{}, false
+}
+
+func result(m Meta, scope Scope, f Finding) model.Result {
+	region := scope.Region
+	if f.Region != "" {
+		region = f.Region
+	}
+	evidence := f.Evidence
+	if evidence == nil {
+		evidence = map[string]any{}
+	}
+	return model.Result{
+		CheckID:      m.ID,
+		Status:       f.Status,
+		Severity:     m.Severity,
+		Family:       m.Family,
+		AccountID:    scope.AccountID,
+		Region:       region,
+		Service:      m.Service,
+		ResourceType: m.ResourceType,
+		ResourceID:   f.ResourceID,
+		ResourceARN:  f.ResourceARN,
+		Message:      f.Message,
+		Evidence:     evidence,
+		Controls:     []string{},
+		Fingerprint:  model.Fingerprint(m.ID, scope.AccountID, region, f.ResourceID),
+	}
+}
+
+// ErrorCode returns the AWS error code of err ("AccessDenied", "Throttling"),
+// or "" when err carries none.
+func ErrorCode(err error) string {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.ErrorCode()
+	}
+	return ""
+}
+
+var requestIDPattern = regexp.MustCompile(`,?\s*RequestID: [^,]*`)
+
+// ErrorText renders err for a report: the AWS code and message when there is
+// one, without the per-request IDs that would make two runs differ.
+func ErrorText(err error) string {
+	if err == nil {
+		return ""
+	}
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		msg := apiErr.ErrorMessage()
+		if msg == "" {
+			return apiErr.ErrorCode()
+		}
+		return apiErr.ErrorCode() + ": " + msg
+	}
+	return requestIDPattern.ReplaceAllString(err.Error(), "")
+}
+
+// Validate checks a list of check metadata: IDs unique and well formed, every
+// descriptive field filled, a known family and severity.
+func Validate(metas []Meta) error {
+	idPattern := regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)+$`)
+	seen := map[string]bool{}
+	var errs []error
+	for _, m := range metas {
+		switch {
+		case !idPattern.MatchString(m.ID):
+			errs = append(errs, fmt.Errorf("check %q: ID is not lowercase service-resource-condition", m.ID))
+		case seen[m.ID]:
+			errs = append(errs, fmt.Errorf("check %q: duplicate ID", m.ID))
+		}
+		seen[m.ID] = true
+		if m.Title == "" || m.Service == "" || m.ResourceType == "" || m.Rationale == "" || m.Remediation == "" || len(m.References) == 0 {
+			errs = append(errs, fmt.Errorf("check %q: title, service, resource type, rationale, remediation and references are all required", m.ID))
+		}
+		if !strings.HasPrefix(m.ID, m.Service+"-") {
+			errs = append(errs, fmt.Errorf("check %q: ID must start with its service %q", m.ID, m.Service))
+		}
+		if m.Severity.Rank() == 0 {
+			errs = append(errs, fmt.Errorf("check %q: unknown severity %q", m.ID, m.Severity))
+		}
+		switch m.Family {
+		case model.FamilyPublicExposure, model.FamilyOutsideVPC, model.FamilyUnencrypted, model.FamilyCredentials:
+		default:
+			errs = append(errs, fmt.Errorf("check %q: unknown family %q", m.ID, m.Family))
+		}
+	}
+	return errors.Join(errs...)
+}

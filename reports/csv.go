@@ -1,0 +1,64 @@
+package reports
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"io"
+	"strings"
+
+	"github.com/posture-dev/posture/internal/model"
+)
+
+// CSV writes findings.csv: one row per result.
+type CSV struct{}
+
+// Format implements Writer.
+func (CSV) Format() string { return "csv" }
+
+// FileName implements Writer.
+func (CSV) FileName() string { return "findings.csv" }
+
+// CSVHeader is the header row of findings.csv.
+var CSVHeader = []string{
+	"check_id", "status", "severity", "family", "account_id", "region", "service",
+	"resource_type", "resource_id", "resource_arn", "message", "evidence", "controls", "fingerprint",
+}
+
+// Write implements Writer. Cells that a spreadsheet would run as a formula
+// (starting with = + - @ or a control character) are prefixed with a quote:
+// resource names and tags come from the scanned account and are not trusted.
+func (CSV) Write(w io.Writer, scan *model.Scan) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(CSVHeader); err != nil {
+		return err
+	}
+	for _, r := range scan.Results {
+		evidence, err := json.Marshal(r.Evidence)
+		if err != nil {
+			return err
+		}
+		row := []string{
+			r.CheckID, string(r.Status), string(r.Severity), string(r.Family), r.AccountID, r.Region, r.Service,
+			r.ResourceType, r.ResourceID, r.ResourceARN, r.Message, string(evidence), strings.Join(r.Controls, ";"), r.Fingerprint,
+		}
+		for i := range row {
+			row[i] = neutraliseFormula(row[i])
+		}
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func neutraliseFormula(s string) string {
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return "'" + s
+	}
+	return s
+}

@@ -1,0 +1,104 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/posture-dev/posture/internal/model"
+)
+
+// JSON writes scan.json.
+type JSON struct{}
+
+// Format implements Writer.
+func (JSON) Format() string { return "json" }
+
+// FileName implements Writer.
+func (JSON) FileName() string { return "scan.json" }
+
+// Write implements Writer: indented JSON, results in the scan's order.
+func (JSON) Write(w io.Writer, scan *model.Scan) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(scan)
+}
+
+// ReadScan reads and validates a scan.json file.
+func ReadScan(path string) (*model.Scan, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read scan %s: %w", path, err)
+	}
+	scan, err := DecodeScan(data)
+	if err != nil {
+		return nil, fmt.Errorf("scan %s: %w", path, err)
+	}
+	return scan, nil
+}
+
+// DecodeScan decodes a scan.json document strictly (unknown fields are an
+// error, so a renamed field cannot pass unnoticed) and validates it.
+func DecodeScan(data []byte) (*model.Scan, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var scan model.Scan
+	if err := dec.Decode(&scan); err != nil {
+		return nil, fmt.Errorf("decode: %w", err)
+	}
+	if err := Validate(&scan); err != nil {
+		return nil, err
+	}
+	return &scan, nil
+}
+
+// Validate checks that a scan document keeps the contract: schema version,
+// tool, scan times, coverage statuses, and results with the fields a reader
+// relies on.
+func Validate(scan *model.Scan) error {
+	var errs []error
+	if scan.SchemaVersion != model.SchemaVersion {
+		errs = append(errs, fmt.Errorf("schema_version %d, want %d", scan.SchemaVersion, model.SchemaVersion))
+	}
+	if scan.Tool.Name == "" || scan.Tool.Version == "" {
+		errs = append(errs, errors.New("tool name and version are required"))
+	}
+	if scan.Scan.ID == "" || scan.Scan.StartedAt.IsZero() || scan.Scan.FinishedAt.IsZero() {
+		errs = append(errs, errors.New("scan id, started_at and finished_at are required"))
+	}
+	if scan.Results == nil || scan.Coverage == nil || scan.Controls == nil {
+		errs = append(errs, errors.New("results, coverage and controls must be present (possibly empty)"))
+	}
+	for i, c := range scan.Coverage {
+		if c.Status != model.CoverageOK && c.Status != model.CoverageError {
+			errs = append(errs, fmt.Errorf("coverage[%d]: status %q", i, c.Status))
+		}
+		if c.AccountID == "" || c.Region == "" || c.Service == "" {
+			errs = append(errs, fmt.Errorf("coverage[%d]: account_id, region and service are required", i))
+		}
+	}
+	for i, r := range scan.Results {
+		switch r.Status {
+		case model.StatusPass, model.StatusFail, model.StatusError, model.StatusMuted:
+		default:
+			errs = append(errs, fmt.Errorf("results[%d]: status %q", i, r.Status))
+		}
+		if r.CheckID == "" || r.AccountID == "" || r.Region == "" || r.Service == "" || r.Fingerprint == "" {
+			errs = append(errs, fmt.Errorf("results[%d]: check_id, account_id, region, service and fingerprint are required", i))
+		}
+		if r.Severity.Rank() == 0 {
+			errs = append(errs, fmt.Errorf("results[%d]: severity %q", i, r.Severity))
+		}
+		if r.Status != model.StatusError && r.ResourceID == "" {
+			errs = append(errs, fmt.Errorf("results[%d]: resource_id is required for %s results", i, r.Status))
+		}
+		if len(errs) > 20 {
+			break
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,150 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/posture-dev/posture/internal/model"
+)
+
+// Counts tallies results by status.
+type Counts struct {
+	Pass, Fail, Error, Muted int
+}
+
+func (c *Counts) add(s model.Status) {
+	switch s {
+	case model.StatusPass:
+		c.Pass++
+	case model.StatusFail:
+		c.Fail++
+	case model.StatusError:
+		c.Error++
+	case model.StatusMuted:
+		c.Muted++
+	}
+}
+
+// WriteSummary prints the short terminal summary of a scan: what was
+// scanned, failures by severity and by family, the worst failing checks and
+// the coverage gaps.
+func WriteSummary(w io.Writer, scan *model.Scan, outDir string) error {
+	var total Counts
+	bySeverity := map[model.Severity]int{}
+	byFamily := map[model.Family]*Counts{}
+	type checkTally struct {
+		id       string
+		severity model.Severity
+		failed   int
+	}
+	byCheck := map[string]*checkTally{}
+	for _, r := range scan.Results {
+		total.add(r.Status)
+		if byFamily[r.Family] == nil {
+			byFamily[r.Family] = &Counts{}
+		}
+		byFamily[r.Family].add(r.Status)
+		if r.Status == model.StatusFail {
+			bySeverity[r.Severity]++
+			if byCheck[r.CheckID] == nil {
+				byCheck[r.CheckID] = &checkTally{id: r.CheckID, severity: r.Severity}
+			}
+			byCheck[r.CheckID].failed++
+		}
+	}
+
+	p := &printer{w: w}
+	elapsed := scan.Scan.FinishedAt.Sub(scan.Scan.StartedAt).Round(100_000_000)
+	p.printf("posture scan %s: %d account(s), %d region(s), %d check(s), %s\n",
+		scan.Scan.ID, len(scan.Scan.Accounts), len(scan.Scan.Regions), len(scan.Scan.Checks), elapsed)
+	p.printf("results: %d  PASS %d  FAIL %d  ERROR %d\n", len(scan.Results), total.Pass, total.Fail, total.Error)
+
+	var sevParts []string
+	for _, s := range model.Severities {
+		if n := bySeverity[s]; n > 0 {
+			sevParts = append(sevParts, fmt.Sprintf("%s %d", s, n))
+		}
+	}
+	if len(sevParts) == 0 {
+		sevParts = []string{"none"}
+	}
+	p.printf("failures by severity: %s\n", strings.Join(sevParts, ", "))
+
+	families := make([]string, 0, len(byFamily))
+	for f := range byFamily {
+		families = append(families, string(f))
+	}
+	sort.Strings(families)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nfamily\tpass\tfail\terror")
+	for _, f := range families {
+		c := byFamily[model.Family(f)]
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\n", f, c.Pass, c.Fail, c.Error)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	worst := make([]*checkTally, 0, len(byCheck))
+	for _, c := range byCheck {
+		worst = append(worst, c)
+	}
+	sort.Slice(worst, func(i, j int) bool {
+		if worst[i].severity.Rank() != worst[j].severity.Rank() {
+			return worst[i].severity.Rank() > worst[j].severity.Rank()
+		}
+		if worst[i].failed != worst[j].failed {
+			return worst[i].failed > worst[j].failed
+		}
+		return worst[i].id < worst[j].id
+	})
+	if len(worst) > 0 {
+		p.printf("\nworst failing checks:\n")
+		for i, c := range worst {
+			if i == 8 {
+				p.printf("  ... and %d more\n", len(worst)-i)
+				break
+			}
+			p.printf("  %-9s %-38s %d failed\n", c.severity, c.id, c.failed)
+		}
+	}
+
+	gaps := scan.Gaps()
+	if len(gaps) == 0 {
+		p.printf("\ncoverage: complete (%d scopes collected)\n", len(scan.Coverage))
+	} else {
+		p.printf("\ncoverage gaps: %d of %d scopes incomplete (their checks report ERROR):\n", len(gaps), len(scan.Coverage))
+		for i, g := range gaps {
+			if i == 10 {
+				p.printf("  ... and %d more (see coverage in scan.json)\n", len(gaps)-i)
+				break
+			}
+			p.printf("  %s %s %s: %s\n", g.AccountID, g.Region, g.Service, truncate(g.Error, 160))
+		}
+	}
+	if outDir != "" {
+		p.printf("\nreports written to %s\n", outDir)
+	}
+	return p.err
+}
+
+type printer struct {
+	w   io.Writer
+	err error
+}
+
+func (p *printer) printf(format string, args ...any) {
+	if p.err == nil {
+		_, p.err = fmt.Fprintf(p.w, format, args...)
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}

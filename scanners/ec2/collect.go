@@ -1,0 +1,308 @@
+package ec2
+
+import (
+	"context"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/posture-dev/posture/internal/check"
+	"github.com/posture-dev/posture/internal/fanout"
+)
+
+// API is the read-only subset of the EC2 client the collector calls.
+type API interface {
+	ec2.DescribeVpcsAPIClient
+	ec2.DescribeSubnetsAPIClient
+	ec2.DescribeRouteTablesAPIClient
+	ec2.DescribeSecurityGroupsAPIClient
+	ec2.DescribeNetworkAclsAPIClient
+	ec2.DescribeInstancesAPIClient
+	ec2.DescribeSnapshotsAPIClient
+	DescribeSnapshotAttribute(ctx context.Context, in *ec2.DescribeSnapshotAttributeInput, optFns ...func(*ec2.Options)) (*ec2.DescribeSnapshotAttributeOutput, error)
+}
+
+// Collect gathers the region's inventory, one list call per resource kind
+// (every page), plus one DescribeSnapshotAttribute per owned snapshot: no
+// list call reports who may restore a snapshot (the RestorableByUserIds
+// filter is not honoured by every endpoint, the emulator among them).
+func Collect(ctx context.Context, scope check.Scope, gaps *check.Gaps) *Inventory {
+	return collect(ctx, ec2.NewFromConfig(scope.Config), scope, gaps)
+}
+
+func collect(ctx context.Context, api API, scope check.Scope, gaps *check.Gaps) *Inventory {
+	inv := &Inventory{AccountID: scope.AccountID, Region: scope.Region, Partition: scope.Partition}
+	if scope.Wants(PartVPCs) {
+		inv.VPCs = collectVPCs(ctx, api, gaps)
+	}
+	if scope.Wants(PartSubnets) {
+		inv.Subnets = collectSubnets(ctx, api, gaps)
+	}
+	if scope.Wants(PartRouteTables) {
+		inv.RouteTables = collectRouteTables(ctx, api, gaps)
+	}
+	if scope.Wants(PartSecurityGroups) {
+		inv.SecurityGroups = collectSecurityGroups(ctx, api, gaps)
+	}
+	if scope.Wants(PartNetworkACLs) {
+		inv.NetworkACLs = collectNetworkACLs(ctx, api, gaps)
+	}
+	if scope.Wants(PartInstances) {
+		inv.Instances = collectInstances(ctx, api, gaps)
+	}
+	if scope.Wants(PartSnapshots) {
+		inv.Snapshots = collectSnapshots(ctx, api, scope.AccountID, gaps)
+		if scope.Wants(PartSnapshotPermissions) {
+			collectSnapshotPermissions(ctx, api, inv.Snapshots, gaps)
+		}
+	}
+	return inv
+}
+
+func nameTag(tags []types.Tag) string {
+	for _, t := range tags {
+		if aws.ToString(t.Key) == "Name" {
+			return aws.ToString(t.Value)
+		}
+	}
+	return ""
+}
+
+func collectVPCs(ctx context.Context, api API, gaps *check.Gaps) []VPC {
+	var vpcs []VPC
+	p := ec2.NewDescribeVpcsPaginator(api, &ec2.DescribeVpcsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			gaps.Add(PartVPCs, "DescribeVpcs", "", err)
+			return nil
+		}
+		for _, v := range page.Vpcs {
+			vpcs = append(vpcs, VPC{
+				ID: aws.ToString(v.VpcId), Name: nameTag(v.Tags),
+				IsDefault: aws.ToBool(v.IsDefault), CIDR: aws.ToString(v.CidrBlock),
+			})
+		}
+	}
+	return vpcs
+}
+
+func collectSubnets(ctx context.Context, api API, gaps *check.Gaps) []Subnet {
+	var subnets []Subnet
+	p := ec2.NewDescribeSubnetsPaginator(api, &ec2.DescribeSubnetsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			gaps.Add(PartSubnets, "DescribeSubnets", "", err)
+			return nil
+		}
+		for _, s := range page.Subnets {
+			subnets = append(subnets, Subnet{ID: aws.ToString(s.SubnetId), Name: nameTag(s.Tags), VPCID: aws.ToString(s.VpcId)})
+		}
+	}
+	return subnets
+}
+
+func collectRouteTables(ctx context.Context, api API, gaps *check.Gaps) []RouteTable {
+	var tables []RouteTable
+	p := ec2.NewDescribeRouteTablesPaginator(api, &ec2.DescribeRouteTablesInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			gaps.Add(PartRouteTables, "DescribeRouteTables", "", err)
+			return nil
+		}
+		for _, rt := range page.RouteTables {
+			t := RouteTable{ID: aws.ToString(rt.RouteTableId), VPCID: aws.ToString(rt.VpcId)}
+			for _, a := range rt.Associations {
+				if aws.ToBool(a.Main) {
+					t.Main = true
+				}
+				if a.SubnetId != nil {
+					t.SubnetIDs = append(t.SubnetIDs, aws.ToString(a.SubnetId))
+				}
+			}
+			for _, r := range rt.Routes {
+				t.Routes = append(t.Routes, Route{
+					DestinationCIDR:     aws.ToString(r.DestinationCidrBlock),
+					DestinationIPv6CIDR: aws.ToString(r.DestinationIpv6CidrBlock),
+					Target:              routeTarget(r),
+					State:               string(r.State),
+				})
+			}
+			tables = append(tables, t)
+		}
+	}
+	return tables
+}
+
+func routeTarget(r types.Route) string {
+	for _, t := range []*string{r.GatewayId, r.NatGatewayId, r.InstanceId, r.NetworkInterfaceId,
+		r.VpcPeeringConnectionId, r.TransitGatewayId, r.EgressOnlyInternetGatewayId, r.LocalGatewayId, r.CarrierGatewayId} {
+		if v := aws.ToString(t); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func collectSecurityGroups(ctx context.Context, api API, gaps *check.Gaps) []SecurityGroup {
+	var groups []SecurityGroup
+	p := ec2.NewDescribeSecurityGroupsPaginator(api, &ec2.DescribeSecurityGroupsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			gaps.Add(PartSecurityGroups, "DescribeSecurityGroups", "", err)
+			return nil
+		}
+		for _, g := range page.SecurityGroups {
+			groups = append(groups, SecurityGroup{
+				ID: aws.ToString(g.GroupId), Name: aws.ToString(g.GroupName),
+				VPCID: aws.ToString(g.VpcId), OwnerID: aws.ToString(g.OwnerId),
+				Ingress: permissions(g.IpPermissions), Egress: permissions(g.IpPermissionsEgress),
+			})
+		}
+	}
+	return groups
+}
+
+func permissions(perms []types.IpPermission) []Permission {
+	out := make([]Permission, 0, len(perms))
+	for _, p := range perms {
+		perm := Permission{Protocol: strings.ToLower(aws.ToString(p.IpProtocol)), FromPort: p.FromPort, ToPort: p.ToPort}
+		for _, r := range p.IpRanges {
+			perm.IPv4Ranges = append(perm.IPv4Ranges, aws.ToString(r.CidrIp))
+		}
+		for _, r := range p.Ipv6Ranges {
+			perm.IPv6Ranges = append(perm.IPv6Ranges, aws.ToString(r.CidrIpv6))
+		}
+		for _, r := range p.PrefixListIds {
+			perm.PrefixListIDs = append(perm.PrefixListIDs, aws.ToString(r.PrefixListId))
+		}
+		for _, r := range p.UserIdGroupPairs {
+			perm.SourceGroupIDs = append(perm.SourceGroupIDs, aws.ToString(r.GroupId))
+		}
+		out = append(out, perm)
+	}
+	return out
+}
+
+func collectNetworkACLs(ctx context.Context, api API, gaps *check.Gaps) []NetworkACL {
+	var acls []NetworkACL
+	p := ec2.NewDescribeNetworkAclsPaginator(api, &ec2.DescribeNetworkAclsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			gaps.Add(PartNetworkACLs, "DescribeNetworkAcls", "", err)
+			return nil
+		}
+		for _, a := range page.NetworkAcls {
+			acl := NetworkACL{ID: aws.ToString(a.NetworkAclId), Name: nameTag(a.Tags), VPCID: aws.ToString(a.VpcId), IsDefault: aws.ToBool(a.IsDefault)}
+			for _, as := range a.Associations {
+				if as.SubnetId != nil {
+					acl.SubnetIDs = append(acl.SubnetIDs, aws.ToString(as.SubnetId))
+				}
+			}
+			for _, e := range a.Entries {
+				entry := ACLEntry{
+					RuleNumber: aws.ToInt32(e.RuleNumber), Egress: aws.ToBool(e.Egress),
+					Protocol: aws.ToString(e.Protocol), Allow: e.RuleAction == types.RuleActionAllow,
+					CIDR: aws.ToString(e.CidrBlock), IPv6CIDR: aws.ToString(e.Ipv6CidrBlock),
+				}
+				if e.PortRange != nil {
+					entry.FromPort, entry.ToPort = e.PortRange.From, e.PortRange.To
+				}
+				acl.Entries = append(acl.Entries, entry)
+			}
+			sort.SliceStable(acl.Entries, func(i, j int) bool { return acl.Entries[i].RuleNumber < acl.Entries[j].RuleNumber })
+			acls = append(acls, acl)
+		}
+	}
+	return acls
+}
+
+func collectInstances(ctx context.Context, api API, gaps *check.Gaps) []Instance {
+	var instances []Instance
+	p := ec2.NewDescribeInstancesPaginator(api, &ec2.DescribeInstancesInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			gaps.Add(PartInstances, "DescribeInstances", "", err)
+			return nil
+		}
+		for _, res := range page.Reservations {
+			for _, i := range res.Instances {
+				inst := Instance{
+					ID: aws.ToString(i.InstanceId), Name: nameTag(i.Tags),
+					VPCID: aws.ToString(i.VpcId), SubnetID: aws.ToString(i.SubnetId),
+					PublicIP: aws.ToString(i.PublicIpAddress),
+				}
+				if i.State != nil {
+					inst.State = string(i.State.Name)
+				}
+				if inst.State == string(types.InstanceStateNameTerminated) {
+					continue
+				}
+				for _, g := range i.SecurityGroups {
+					inst.SecurityGroupIDs = append(inst.SecurityGroupIDs, aws.ToString(g.GroupId))
+				}
+				for _, ni := range i.NetworkInterfaces {
+					for _, a := range ni.Ipv6Addresses {
+						inst.IPv6Addresses = append(inst.IPv6Addresses, aws.ToString(a.Ipv6Address))
+					}
+				}
+				instances = append(instances, inst)
+			}
+		}
+	}
+	return instances
+}
+
+func collectSnapshots(ctx context.Context, api API, accountID string, gaps *check.Gaps) []Snapshot {
+	var snaps []Snapshot
+	// The owner-id filter, not OwnerIds=self, which some endpoints ignore.
+	in := &ec2.DescribeSnapshotsInput{Filters: []types.Filter{{Name: aws.String("owner-id"), Values: []string{accountID}}}}
+	p := ec2.NewDescribeSnapshotsPaginator(api, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			gaps.Add(PartSnapshots, "DescribeSnapshots", "", err)
+			return nil
+		}
+		for _, s := range page.Snapshots {
+			if aws.ToString(s.OwnerId) != accountID {
+				continue
+			}
+			snaps = append(snaps, Snapshot{
+				ID: aws.ToString(s.SnapshotId), Name: nameTag(s.Tags),
+				VolumeID: aws.ToString(s.VolumeId), Encrypted: aws.ToBool(s.Encrypted),
+			})
+		}
+	}
+	return snaps
+}
+
+func collectSnapshotPermissions(ctx context.Context, api API, snaps []Snapshot, gaps *check.Gaps) {
+	fanout.Each(ctx, len(snaps), fanout.DefaultLimit, func(ctx context.Context, i int) {
+		s := &snaps[i]
+		out, err := api.DescribeSnapshotAttribute(ctx, &ec2.DescribeSnapshotAttributeInput{
+			SnapshotId: aws.String(s.ID), Attribute: types.SnapshotAttributeNameCreateVolumePermission,
+		})
+		if err != nil {
+			gaps.Add(PartSnapshotPermissions, "DescribeSnapshotAttribute", s.ID, err)
+			s.PermissionsError = check.ErrorText(err)
+			return
+		}
+		for _, p := range out.CreateVolumePermissions {
+			if p.Group == types.PermissionGroupAll {
+				s.Public = true
+			}
+			if id := aws.ToString(p.UserId); id != "" {
+				s.SharedWith = append(s.SharedWith, id)
+			}
+		}
+	})
+}

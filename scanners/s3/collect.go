@@ -1,0 +1,174 @@
+package s3
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3control"
+	"github.com/aws/smithy-go"
+
+	"github.com/posture-dev/posture/internal/awsenv"
+	"github.com/posture-dev/posture/internal/check"
+	"github.com/posture-dev/posture/internal/fanout"
+)
+
+// Collect lists the account's buckets (every page), keeps those in a scanned
+// region, and reads each one's ACL, policy and public access block (no list
+// call returns them), plus the account's public access block.
+func Collect(ctx context.Context, scope check.Scope, gaps *check.Gaps) *Inventory {
+	inv := &Inventory{AccountID: scope.AccountID, Partition: scope.Partition}
+	if scope.Wants(PartAccountAccessBlock) {
+		collectAccountBlock(ctx, awsenv.S3Control(scope.Config), inv, gaps)
+	}
+	if !scope.Wants(PartBuckets) {
+		return inv
+	}
+	home := awsenv.S3(scope.Config, scope.Config.Region)
+	buckets, err := listBuckets(ctx, home, gaps)
+	if err != nil {
+		gaps.Add(PartBuckets, "ListBuckets", "", err)
+		return inv
+	}
+	for _, b := range buckets {
+		if scope.InScope(b.Region) {
+			inv.Buckets = append(inv.Buckets, b)
+		}
+	}
+	clients := map[string]*s3.Client{}
+	for _, b := range inv.Buckets {
+		if clients[b.Region] == nil {
+			clients[b.Region] = awsenv.S3(scope.Config, b.Region)
+		}
+	}
+	fanout.Each(ctx, len(inv.Buckets), fanout.DefaultLimit, func(ctx context.Context, i int) {
+		b := &inv.Buckets[i]
+		collectBucket(ctx, clients[b.Region], scope, b, gaps)
+	})
+	return inv
+}
+
+// listBuckets returns every bucket with its region: the region ListBuckets
+// reports, else GetBucketLocation. A bucket whose location cannot be read is
+// recorded as a gap and left out, as no region can be attributed to it.
+func listBuckets(ctx context.Context, api *s3.Client, gaps *check.Gaps) ([]Bucket, error) {
+	var buckets []Bucket
+	p := s3.NewListBucketsPaginator(api, &s3.ListBucketsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range page.Buckets {
+			buckets = append(buckets, Bucket{Name: aws.ToString(b.Name), Region: aws.ToString(b.BucketRegion)})
+		}
+	}
+	var located []Bucket
+	missing := make([]bool, len(buckets))
+	fanout.Each(ctx, len(buckets), fanout.DefaultLimit, func(ctx context.Context, i int) {
+		if buckets[i].Region != "" {
+			return
+		}
+		out, err := api.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String(buckets[i].Name)})
+		if err != nil {
+			gaps.Add(PartBuckets, "GetBucketLocation", buckets[i].Name, err)
+			missing[i] = true
+			return
+		}
+		buckets[i].Region = normaliseLocation(string(out.LocationConstraint))
+	})
+	for i, b := range buckets {
+		if !missing[i] {
+			located = append(located, b)
+		}
+	}
+	return located, nil
+}
+
+// normaliseLocation maps GetBucketLocation's LocationConstraint to a region:
+// empty means us-east-1 and the legacy "EU" means eu-west-1.
+func normaliseLocation(c string) string {
+	switch c {
+	case "":
+		return "us-east-1"
+	case "EU":
+		return "eu-west-1"
+	}
+	return c
+}
+
+func collectBucket(ctx context.Context, api *s3.Client, scope check.Scope, b *Bucket, gaps *check.Gaps) {
+	if scope.Wants(PartBucketACLs) {
+		out, err := api.GetBucketAcl(ctx, &s3.GetBucketAclInput{Bucket: aws.String(b.Name)})
+		if err != nil {
+			gaps.Add(PartBucketACLs, "GetBucketAcl", b.Name, err)
+			b.ACLError = check.ErrorText(err)
+		} else {
+			for _, g := range out.Grants {
+				if g.Grantee == nil {
+					continue
+				}
+				grantee := aws.ToString(g.Grantee.URI)
+				if grantee == "" {
+					grantee = aws.ToString(g.Grantee.ID)
+				}
+				if grantee == "" {
+					grantee = aws.ToString(g.Grantee.EmailAddress)
+				}
+				b.Grants = append(b.Grants, Grant{Grantee: grantee, Type: string(g.Grantee.Type), Permission: string(g.Permission)})
+			}
+		}
+	}
+	if scope.Wants(PartBucketPolicies) {
+		out, err := api.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(b.Name)})
+		switch {
+		case isCode(err, "NoSuchBucketPolicy"):
+		case err != nil:
+			gaps.Add(PartBucketPolicies, "GetBucketPolicy", b.Name, err)
+			b.PolicyError = check.ErrorText(err)
+		default:
+			b.Policy = aws.ToString(out.Policy)
+		}
+	}
+	if scope.Wants(PartBucketAccessBlocks) {
+		out, err := api.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: aws.String(b.Name)})
+		switch {
+		case isCode(err, "NoSuchPublicAccessBlockConfiguration"):
+		case err != nil:
+			gaps.Add(PartBucketAccessBlocks, "GetPublicAccessBlock", b.Name, err)
+			b.BlockError = check.ErrorText(err)
+		case out.PublicAccessBlockConfiguration != nil:
+			c := out.PublicAccessBlockConfiguration
+			b.Block = &PublicAccessBlock{
+				BlockPublicAcls: aws.ToBool(c.BlockPublicAcls), IgnorePublicAcls: aws.ToBool(c.IgnorePublicAcls),
+				BlockPublicPolicy: aws.ToBool(c.BlockPublicPolicy), RestrictPublicBuckets: aws.ToBool(c.RestrictPublicBuckets),
+			}
+		}
+	}
+}
+
+func collectAccountBlock(ctx context.Context, api *s3control.Client, inv *Inventory, gaps *check.Gaps) {
+	out, err := api.GetPublicAccessBlock(ctx, &s3control.GetPublicAccessBlockInput{AccountId: aws.String(inv.AccountID)})
+	switch {
+	case isCode(err, "NoSuchPublicAccessBlockConfiguration"):
+	case err != nil:
+		gaps.Add(PartAccountAccessBlock, "GetPublicAccessBlock", "", fmt.Errorf("account %s: %w", inv.AccountID, err))
+		inv.AccountBlockError = check.ErrorText(err)
+	case out.PublicAccessBlockConfiguration != nil:
+		c := out.PublicAccessBlockConfiguration
+		inv.AccountBlock = &PublicAccessBlock{
+			BlockPublicAcls: aws.ToBool(c.BlockPublicAcls), IgnorePublicAcls: aws.ToBool(c.IgnorePublicAcls),
+			BlockPublicPolicy: aws.ToBool(c.BlockPublicPolicy), RestrictPublicBuckets: aws.ToBool(c.RestrictPublicBuckets),
+		}
+	}
+}
+
+// isCode reports whether err is an AWS error with the given code. A missing
+// configuration is reported by S3 as such an error, and means "not
+// configured", as real AWS returns it for buckets that never had one.
+func isCode(err error, code string) bool {
+	var apiErr smithy.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode() == code
+}

@@ -136,22 +136,33 @@ func S3(cfg aws.Config, region string) *s3.Client {
 }
 
 // S3Control returns an S3 Control client. Against a custom endpoint the SDK
-// would prefix the account ID to the host, which does not resolve on
-// loopback, so the endpoint is used as given.
+// would prefix the account ID to the host ("123456789012.127.0.0.1"), which
+// does not resolve on loopback: the default resolution is kept (its path and
+// signing properties) and only the scheme and host are put back.
 func S3Control(cfg aws.Config) *s3control.Client {
 	return s3control.NewFromConfig(cfg, func(o *s3control.Options) {
-		if cfg.BaseEndpoint != nil {
-			o.EndpointResolverV2 = fixedEndpoint(*cfg.BaseEndpoint)
+		if o.BaseEndpoint == nil {
+			return
 		}
+		o.EndpointResolverV2 = baseHostResolver{next: s3control.NewDefaultEndpointResolverV2(), base: aws.ToString(o.BaseEndpoint)}
 	})
 }
 
-type fixedEndpoint string
+// baseHostResolver resolves with next, then restores base's scheme and host.
+type baseHostResolver struct {
+	next s3control.EndpointResolverV2
+	base string
+}
 
-func (e fixedEndpoint) ResolveEndpoint(_ context.Context, _ s3control.EndpointParameters) (smithyendpoints.Endpoint, error) {
-	u, err := url.Parse(string(e))
+func (r baseHostResolver) ResolveEndpoint(ctx context.Context, p s3control.EndpointParameters) (smithyendpoints.Endpoint, error) {
+	ep, err := r.next.ResolveEndpoint(ctx, p)
 	if err != nil {
-		return smithyendpoints.Endpoint{}, fmt.Errorf("parse endpoint %q: %w", string(e), err)
+		return ep, err
 	}
-	return smithyendpoints.Endpoint{URI: *u}, nil
+	u, err := url.Parse(r.base)
+	if err != nil {
+		return ep, fmt.Errorf("parse endpoint %q: %w", r.base, err)
+	}
+	ep.URI.Scheme, ep.URI.Host = u.Scheme, u.Host
+	return ep, nil
 }

@@ -45,6 +45,8 @@ func PartitionOf(region string) string {
 		return "aws-iso-e"
 	case strings.HasPrefix(region, "us-isof-"):
 		return "aws-iso-f"
+	case strings.HasPrefix(region, "eusc-"):
+		return "aws-eusc"
 	}
 	return "aws"
 }
@@ -60,6 +62,12 @@ func HomeRegion(partition string) string {
 		return "us-iso-east-1"
 	case "aws-iso-b":
 		return "us-isob-east-1"
+	case "aws-iso-e":
+		return "eu-isoe-west-1"
+	case "aws-iso-f":
+		return "us-isof-south-1"
+	case "aws-eusc":
+		return "eusc-de-east-1"
 	}
 	return "us-east-1"
 }
@@ -88,7 +96,9 @@ func DescribeRegions(ctx context.Context, cfg aws.Config) ([]Region, error) {
 	return regions, nil
 }
 
-var regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+// regionName is the shape of a region name: a two-letter area (four for the
+// European Sovereign Cloud, eusc-de-east-1), words, a number.
+var regionName = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-[0-9]+$`)
 
 // SelectRegions turns the user's request (nil or ["all"] for every enabled
 // region, else a list of names) into the sorted list of regions to scan in

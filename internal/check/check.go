@@ -299,7 +299,9 @@ func ErrorCode(err error) string {
 	return ""
 }
 
-var requestIDPattern = regexp.MustCompile(`,?\s*RequestID: [^,]*`)
+// requestIDPattern matches the per-request IDs of an SDK response error: the
+// RequestID of every service and the HostID (x-amz-id-2) that S3 adds.
+var requestIDPattern = regexp.MustCompile(`,?\s*(RequestID|HostID): [^,]*`)
 
 // ErrorText renders err for a report: the AWS code and message when there is
 // one, without the per-request IDs that would make two runs differ.

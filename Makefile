@@ -1,0 +1,56 @@
+# posture: build, test and demo. `make help` lists the targets.
+#
+# Tests run against moto_server (the AWS emulator, Python package moto[server]).
+# `make emulator` uses moto_server from PATH if there is one, otherwise it
+# installs moto into ./.venv. MOTO_SERVER (exported to every recipe) is the
+# executable the Go tests and the demo start; set it to use another one.
+
+GO      ?= go
+PYTHON  ?= python3
+VENV    := $(CURDIR)/.venv
+MOTO_PIP_SPEC := moto[server]>=5.2,<5.3
+
+ifeq ($(strip $(MOTO_SERVER)),)
+MOTO_SERVER := $(shell command -v moto_server 2>/dev/null || echo $(VENV)/bin/moto_server)
+endif
+export MOTO_SERVER
+
+.DEFAULT_GOAL := help
+.PHONY: help build test demo lint emulator clean distclean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+build: ## build the CLI into bin/posture
+	$(GO) build -o bin/posture ./cmd/posture
+
+test: emulator ## run all tests (integration tests use moto_server)
+	$(GO) test -count=1 ./...
+
+demo: emulator build ## run the demo scan on the emulator, output in demo-output/
+	$(GO) run ./cmd/posture-demo -posture bin/posture -out demo-output
+
+lint: ## fail on unformatted Go files, then go vet
+	@unformatted="$$(gofmt -l .)"; \
+	if [ -n "$$unformatted" ]; then \
+		echo "gofmt -l: these files need gofmt -w:" >&2; echo "$$unformatted" >&2; exit 1; \
+	fi
+	$(GO) vet ./...
+
+emulator: ## make sure moto_server exists (PATH, else .venv, else install into .venv)
+	@if [ -x "$(MOTO_SERVER)" ]; then \
+		echo "emulator: using $(MOTO_SERVER)"; \
+	elif [ "$(MOTO_SERVER)" != "$(VENV)/bin/moto_server" ]; then \
+		echo "emulator: MOTO_SERVER=$(MOTO_SERVER) is not an executable" >&2; exit 1; \
+	else \
+		echo "emulator: installing $(MOTO_PIP_SPEC) into $(VENV)"; \
+		$(PYTHON) -m venv "$(VENV)" && \
+		"$(VENV)/bin/pip" install --quiet --disable-pip-version-check "$(MOTO_PIP_SPEC)" && \
+		echo "emulator: using $(MOTO_SERVER)"; \
+	fi
+
+clean: ## remove build output, demo output and coverage files (keeps .venv)
+	rm -rf bin demo-output out coverage.out coverage.html cover.out
+
+distclean: clean ## clean, and remove the .venv emulator install
+	rm -rf "$(VENV)"

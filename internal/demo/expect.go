@@ -1,0 +1,90 @@
+package demo
+
+// Expectation is one row of the story table in the package comment: the
+// result a correct scan should report for one seeded resource and check.
+type Expectation struct {
+	Check  string // check ID, e.g. "ec2-sg-open-admin-port"
+	Region string // AWS region, or "global" for account-level checks
+	Role   string // Inventory role name, or "account"
+	Want   string // "PASS" or "FAIL"
+	Why    string
+}
+
+// Expectations returns the story table of the package comment as data, in the
+// same order. It is not exhaustive: a scan also reports on the default VPCs
+// and the security groups and NACLs of every emulated region. Use
+// Inventory.ID to turn a Role into the resource ID a result carries.
+func Expectations() []Expectation {
+	const (
+		use1 = PrimaryRegion
+		euw1 = SecondaryRegion
+	)
+	return []Expectation{
+		{"ec2-sg-open-admin-port", use1, "legacy-bastion-sg", "FAIL", "22 and 3389 from 0.0.0.0/0, 22 from ::/0"},
+		{"ec2-sg-open-admin-port", use1, "prod-ops-sg", "FAIL", `22 from 0.0.0.0/0 ("temporary" change)`},
+		{"ec2-sg-open-admin-port", use1, "legacy-debug-sg", "FAIL", "protocol -1 from 0.0.0.0/0"},
+		{"ec2-sg-open-admin-port", use1, "legacy-vendor-sg", "FAIL", "TCP 0-65535 from 0.0.0.0/0 (a range)"},
+		{"ec2-sg-open-admin-port", use1, "prod-web-sg", "PASS", "22 only from 10.0.0.0/16; 80/443 from the world"},
+		{"ec2-sg-open-admin-port", euw1, "eu-web-sg", "PASS", "443 only"},
+		{"ec2-sg-open-database-port", use1, "legacy-db-sg", "FAIL", "3306, 6379, 27017 from 0.0.0.0/0"},
+		{"ec2-sg-open-database-port", use1, "legacy-debug-sg", "FAIL", "protocol -1 from 0.0.0.0/0"},
+		{"ec2-sg-open-database-port", use1, "prod-db-sg", "PASS", "5432 only from prod-app-sg"},
+		{"ec2-sg-open-database-port", euw1, "eu-dw-sg", "PASS", "5439 only from 203.0.113.0/24 (office)"},
+		{"ec2-sg-open-database-port", euw1, "eu-cache-sg", "PASS", "6379 only from 10.20.0.0/16"},
+		{"ec2-sg-open-all-ports", use1, "legacy-debug-sg", "FAIL", "protocol -1 from 0.0.0.0/0"},
+		{"ec2-sg-open-all-ports", use1, "legacy-vendor-sg", "FAIL", "TCP 0-65535 from 0.0.0.0/0"},
+		{"ec2-sg-open-all-ports", use1, "prod-web-sg", "PASS", "80/443 only"},
+		{"ec2-sg-default-not-restricted", use1, "prod-default-sg", "PASS", "all rules revoked"},
+		{"ec2-sg-default-not-restricted", use1, "legacy-default-sg", "FAIL", "left as created (egress all)"},
+		{"ec2-sg-default-not-restricted", euw1, "eu-default-sg", "FAIL", "left as created (egress all)"},
+		{"ec2-nacl-open-admin-port", use1, "prod-public-nacl", "PASS", "deny 22 (#100), deny 3389 (#110) before allow all (#200)"},
+		{"ec2-nacl-open-admin-port", use1, "prod-private-nacl", "PASS", "allows only 10.0.0.0/16 inbound"},
+		{"ec2-nacl-open-admin-port", use1, "prod-default-nacl", "PASS", "inbound allow-all entry deleted"},
+		{"ec2-nacl-open-admin-port", use1, "legacy-default-nacl", "FAIL", "default allow all"},
+		{"ec2-nacl-open-admin-port", euw1, "eu-public-nacl", "FAIL", "allow all (#100) comes before deny 22 (#200)"},
+		{"ec2-nacl-open-admin-port", euw1, "eu-default-nacl", "FAIL", "default allow all (no subnets, still flagged)"},
+		{"ec2-instance-internet-exposed", use1, "legacy-bastion", "FAIL", "public IP, IGW route, SG and NACL admit 22/3389"},
+		{"ec2-instance-internet-exposed", use1, "legacy-mongo", "FAIL", "public IP, IGW route, SG and NACL admit 27017"},
+		{"ec2-instance-internet-exposed", use1, "prod-web-1", "PASS", "public, but SG admits admin ports only from the VPC"},
+		{"ec2-instance-internet-exposed", use1, "prod-ops-1", "PASS", "SG admits 22 from anywhere, but the NACL denies it"},
+		{"ec2-instance-internet-exposed", use1, "prod-app-1", "PASS", "private subnet, no public IP"},
+		{"ec2-instance-internet-exposed", euw1, "eu-web-1", "PASS", "public, NACL open, but SG admits 443 only"},
+		{"ec2-instance-internet-exposed", euw1, "eu-worker-1", "PASS", "private subnet, no public IP"},
+		{"rds-instance-public", use1, "legacy-mysql", "FAIL", "PubliclyAccessible=true"},
+		{"rds-instance-public", use1, "prod-orders-db", "PASS", "PubliclyAccessible=false"},
+		{"redshift-cluster-public", euw1, "eu-marketing-dw", "FAIL", "PubliclyAccessible=true"},
+		{"redshift-cluster-public", use1, "prod-analytics-dw", "PASS", "PubliclyAccessible=false"},
+		{"s3-bucket-public", use1, "website-bucket", "FAIL", `policy: Allow Principal "*" s3:GetObject`},
+		{"s3-bucket-public", use1, "legacy-downloads-bucket", "FAIL", "ACL public-read (AllUsers READ)"},
+		{"s3-bucket-public", use1, "press-kit-bucket", "PASS", "ACL public-read, neutralised by its bucket-level block (all four on)"},
+		{"s3-bucket-public", use1, "app-data-bucket", "PASS", "private; its only policy statement is a Deny"},
+		{"s3-bucket-public", euw1, "eu-exports-bucket", "PASS", "private, bucket-level block on"},
+		{"s3-account-public-access-block-off", "global", "account", "FAIL", "only BlockPublicAcls=true at account level"},
+		{"ec2-snapshot-public", use1, "legacy-fileshare-snap", "FAIL", `createVolumePermission group "all"`},
+		{"ec2-snapshot-public", use1, "prod-app-data-snap", "PASS", "private (encrypted)"},
+		{"ec2-snapshot-public", use1, "prod-app-data-dr-snap", "PASS", "shared with one named account only"},
+		{"ec2-snapshot-public", use1, "use1-ami-root-snap", "PASS", "private (created by RegisterImage)"},
+		{"ec2-snapshot-public", euw1, "euw1-ami-root-snap", "PASS", "private (created by RegisterImage)"},
+		{"rds-snapshot-public", use1, "legacy-mysql-export-snap", "FAIL", `restore attribute "all"`},
+		{"rds-snapshot-public", use1, "prod-orders-nightly-snap", "PASS", "private"},
+		{"rds-snapshot-public", use1, "prod-orders-dr-snap", "PASS", "shared with one named account only"},
+	}
+}
+
+// ID returns the identifier recorded under role in any of the inventory's
+// maps ("account" gives AccountID), or "" if there is none.
+func (inv *Inventory) ID(role string) string {
+	if role == "account" {
+		return inv.AccountID
+	}
+	for _, m := range []map[string]string{
+		inv.VPCs, inv.Subnets, inv.InternetGateways, inv.RouteTables, inv.NetworkACLs,
+		inv.SecurityGroups, inv.Images, inv.Instances, inv.Volumes, inv.Snapshots,
+		inv.Buckets, inv.DBInstances, inv.DBSnapshots, inv.RedshiftClusters,
+	} {
+		if id, ok := m[role]; ok {
+			return id
+		}
+	}
+	return ""
+}

@@ -89,7 +89,9 @@ func TestS3ChecksAgainstEmulator(t *testing.T) {
 	})
 	regions := []string{"us-east-1", "eu-west-1"}
 	const P, F = model.StatusPass, model.StatusFail
-	key := func(check, region, id string) scantest.Key { return scantest.Key{Check: check, Region: region, Resource: id} }
+	key := func(check, region, id string) scantest.Key {
+		return scantest.Key{Check: check, Region: region, Resource: id}
+	}
 
 	// No account block: the bucket settings decide; the Sydney bucket is in
 	// no scanned region and has no result at all.

@@ -5,6 +5,7 @@
 # installs moto into ./.venv. MOTO_SERVER (exported to every recipe) is the
 # executable the Go tests and the demo start; set it to use another one.
 
+SHELL   := bash
 GO      ?= go
 PYTHON  ?= python3
 VENV    := $(CURDIR)/.venv
@@ -24,8 +25,10 @@ help: ## list the targets
 build: ## build the CLI into bin/posture
 	$(GO) build -o bin/posture ./cmd/posture
 
+# The test output is summarised: one line per package, failing output, every
+# skipped test with its reason, and a closing "N passed, N failed, N skipped".
 test: emulator ## run all tests (integration tests use moto_server)
-	$(GO) test -count=1 ./...
+	set -o pipefail; $(GO) test -count=1 -timeout 20m -json ./... | $(GO) run ./internal/tools/testsummary
 
 demo: emulator build ## run the demo scan on the emulator, output in demo-output/
 	$(GO) run ./cmd/posture-demo -posture bin/posture -out demo-output

@@ -51,16 +51,13 @@ func ParseFormats(list []string) ([]Writer, error) {
 	return out, nil
 }
 
-// WriteDir writes the scan in each format into dir, creating dir with mode
-// 0700 if needed. Each file is written to a temporary file with mode 0600 and
-// renamed into place, so a reader never sees half a report. It returns the
-// paths written.
+// WriteDir writes the scan in each format into dir, creating dir (and any
+// missing parent) with mode 0700; an existing directory keeps its mode. Each
+// file is written to a temporary file with mode 0600 and renamed into place,
+// so a reader never sees half a report. It returns the paths written.
 func WriteDir(dir string, scan *model.Scan, writers []Writer) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create output directory %s: %w", dir, err)
-	}
-	if err := os.Chmod(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("restrict output directory %s: %w", dir, err)
 	}
 	var paths []string
 	for _, w := range writers {

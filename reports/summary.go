@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/posture-dev/posture/internal/model"
 )
@@ -57,10 +58,14 @@ func WriteSummary(w io.Writer, scan *model.Scan, outDir string) error {
 	}
 
 	p := &printer{w: w}
-	elapsed := scan.Scan.FinishedAt.Sub(scan.Scan.StartedAt).Round(100_000_000)
+	elapsed := scan.Scan.FinishedAt.Sub(scan.Scan.StartedAt).Round(100 * time.Millisecond)
 	p.printf("posture scan %s: %d account(s), %d region(s), %d check(s), %s\n",
 		scan.Scan.ID, len(scan.Scan.Accounts), len(scan.Scan.Regions), len(scan.Scan.Checks), elapsed)
-	p.printf("results: %d  PASS %d  FAIL %d  ERROR %d\n", len(scan.Results), total.Pass, total.Fail, total.Error)
+	p.printf("results: %d  PASS %d  FAIL %d  ERROR %d", len(scan.Results), total.Pass, total.Fail, total.Error)
+	if total.Muted > 0 {
+		p.printf("  MUTED %d", total.Muted)
+	}
+	p.printf("\n")
 
 	var sevParts []string
 	for _, s := range model.Severities {
@@ -142,9 +147,11 @@ func (p *printer) printf(format string, args ...any) {
 	}
 }
 
+// truncate shortens s to at most n runes.
 func truncate(s string, n int) string {
-	if len(s) <= n {
+	r := []rune(s)
+	if len(r) <= n {
 		return s
 	}
-	return s[:n] + "..."
+	return string(r[:n]) + "..."
 }

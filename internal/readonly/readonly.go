@@ -20,20 +20,21 @@ var allowedExceptions = map[string]bool{
 	"AssumeRole":               true,
 }
 
-// deniedReads start with a read-only verb but return secret material or
-// object contents, which the scanner must never read.
+// deniedReads start with a read-only verb but return secret material,
+// issue credentials, or read data contents, which the scanner must never do.
 var deniedReads = map[string]bool{
-	"GetSecretValue":      true, // Secrets Manager secret values
-	"BatchGetSecretValue": true,
-	"GetObject":           true, // S3 object contents
-	"GetObjectTorrent":    true,
-	"GetParameter":        true, // SSM parameters may be SecureStrings
-	"GetParameters":       true,
-	"GetParametersByPath": true,
-	"GetPasswordData":     true, // EC2 Windows administrator password
-	"GetKeyPair":          true,
-	"GetSessionToken":     true,
-	"GetFederationToken":  true,
+	// Secret values and parameters that may be SecureStrings.
+	"GetSecretValue": true, "BatchGetSecretValue": true,
+	"GetParameter": true, "GetParameters": true, "GetParametersByPath": true, "GetParameterHistory": true,
+	// Passwords, keys and credentials.
+	"GetPasswordData": true, "GetKeyPair": true, "GetSessionToken": true, "GetFederationToken": true,
+	"GetAuthorizationToken": true, "GetClusterCredentials": true, "GetClusterCredentialsWithIAM": true,
+	"GetRoleCredentials": true, "GetCredentialsForIdentity": true, "GetOpenIdToken": true,
+	"GetOpenIdTokenForDeveloperIdentity": true, "GetDataKey": true,
+	// Data contents: objects, items, records, log events, query results.
+	"GetObject": true, "GetObjectTorrent": true, "GetItem": true, "BatchGetItem": true,
+	"GetRecords": true, "GetShardIterator": true, "GetLogEvents": true, "GetQueryResults": true,
+	"GetMedia": true, "GetBlob": true, "GetFile": true,
 }
 
 // Allowed reports whether the operation may be called by the scanner.

@@ -111,9 +111,14 @@ func principalIsEveryone(raw json.RawMessage) bool {
 
 // restrictingCondition returns the first condition key that restricts the
 // caller to something narrower than everyone. A key whose values are all
-// wildcards ("*", 0.0.0.0/0, ::/0) restricts nothing.
+// wildcards ("*", 0.0.0.0/0, ::/0) restricts nothing, and neither does a key
+// under an operator that does not confine the caller to its values (see
+// restrictingOperator).
 func restrictingCondition(cond map[string]map[string]json.RawMessage) (string, bool) {
-	for _, keys := range cond {
+	for op, keys := range cond {
+		if !restrictingOperator(op) {
+			continue
+		}
 		for key, raw := range keys {
 			if !restrictingKeys[strings.ToLower(key)] {
 				continue
@@ -130,6 +135,23 @@ func restrictingCondition(cond map[string]map[string]json.RawMessage) (string, b
 		}
 	}
 	return "", false
+}
+
+// restrictingOperator reports whether a condition operator confines the
+// caller to the values it lists. A negated operator (StringNotEquals,
+// NotIpAddress, ArnNotLike, ...) admits everyone outside its values; an
+// ...IfExists operator, and ForAllValues:, also match requests that lack the
+// key (a request from the internet carries no aws:SourceVpce); Null tests
+// only whether the key is present, never whose it is.
+func restrictingOperator(op string) bool {
+	o := strings.ToLower(op)
+	if strings.HasPrefix(o, "forallvalues:") || o == "null" {
+		return false
+	}
+	if i := strings.LastIndex(o, ":"); i >= 0 {
+		o = o[i+1:]
+	}
+	return !strings.Contains(o, "not") && !strings.HasSuffix(o, "ifexists")
 }
 
 // unmarshalOneOrMany decodes a JSON value that may be one item or a list.

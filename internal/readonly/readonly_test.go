@@ -1,0 +1,214 @@
+package readonly_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/posture-dev/posture/internal/readonly"
+)
+
+func TestAllowed(t *testing.T) {
+	tests := []struct {
+		op   string
+		want bool
+	}{
+		// Read-only verbs.
+		{"DescribeInstances", true},
+		{"DescribeSecurityGroups", true},
+		{"DescribeSnapshotAttribute", true},
+		{"DescribeDBSnapshotAttributes", true},
+		{"ListBuckets", true},
+		{"ListUsers", true},
+		{"GetBucketPolicy", true},
+		{"GetBucketAcl", true},
+		{"GetPublicAccessBlock", true},
+		{"GetCallerIdentity", true},
+		{"GetCredentialReport", true},
+		{"GetAccountPasswordPolicy", true},
+		// Needed exceptions.
+		{"GenerateCredentialReport", true},
+		{"AssumeRole", true},
+		// Reads of secret material or contents.
+		{"GetSecretValue", false},
+		{"BatchGetSecretValue", false},
+		{"GetObject", false},
+		{"GetObjectTorrent", false},
+		{"GetParameter", false},
+		{"GetParameters", false},
+		{"GetParametersByPath", false},
+		{"GetPasswordData", false},
+		{"GetKeyPair", false},
+		{"GetSessionToken", false},
+		{"GetFederationToken", false},
+		// Mutations.
+		{"PutObject", false},
+		{"PutBucketPolicy", false},
+		{"PutPublicAccessBlock", false},
+		{"CreateVpc", false},
+		{"CreateUser", false},
+		{"DeleteBucket", false},
+		{"DeleteSecurityGroup", false},
+		{"ModifySnapshotAttribute", false},
+		{"ModifyDBInstance", false},
+		{"AuthorizeSecurityGroupIngress", false},
+		{"RevokeSecurityGroupIngress", false},
+		{"RunInstances", false},
+		{"TerminateInstances", false},
+		{"StartInstances", false},
+		{"AssumeRoleWithWebIdentity", false},
+		{"GenerateDataKey", false},
+		{"Decrypt", false},
+		{"UpdateFunctionCode", false},
+		// Bare verbs and edge forms.
+		{"Get", false},
+		{"List", false},
+		{"Describe", false},
+		{"", false},
+		{"getObject", false},
+		{"describeInstances", false},
+	}
+	for _, tt := range tests {
+		if got := readonly.Allowed(tt.op); got != tt.want {
+			t.Errorf("Allowed(%q) = %v, want %v", tt.op, got, tt.want)
+		}
+	}
+}
+
+func TestRefusedErrorMessage(t *testing.T) {
+	err := &readonly.RefusedError{Service: "EC2", Operation: "CreateVpc"}
+	if got := err.Error(); !strings.Contains(got, "read-only") || !strings.Contains(got, "EC2 CreateVpc") {
+		t.Errorf("Error() = %q", got)
+	}
+}
+
+// recorder is an HTTP server standing in for AWS: it counts every request
+// and answers the EC2 query protocol with an empty DescribeVpcs result.
+type recorder struct {
+	count   atomic.Int32
+	mu      sync.Mutex
+	actions []string
+}
+
+func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rec.count.Add(1)
+	body, _ := io.ReadAll(r.Body)
+	rec.mu.Lock()
+	rec.actions = append(rec.actions, r.Method+" "+r.URL.Path+" "+string(body))
+	rec.mu.Unlock()
+	w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
+	_, _ = io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?>
+<DescribeVpcsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">
+  <requestId>7a62c49f-347e-4fc4-9331-6e8eEXAMPLE</requestId>
+  <vpcSet/>
+</DescribeVpcsResponse>`)
+}
+
+func guardedConfig(url string) aws.Config {
+	return aws.Config{
+		Region:       "us-east-1",
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", ""),
+		BaseEndpoint: aws.String(url),
+		Retryer:      func() aws.Retryer { return aws.NopRetryer{} },
+		HTTPClient:   http.DefaultClient,
+		APIOptions:   []func(*middleware.Stack) error{readonly.Install},
+	}
+}
+
+// TestMiddlewareRefusesBeforeSending proves the guard stops a mutating call
+// inside the process: the server never sees it, while a read goes through.
+func TestMiddlewareRefusesBeforeSending(t *testing.T) {
+	rec := &recorder{}
+	srv := httptest.NewServer(rec)
+	defer srv.Close()
+	client := ec2.NewFromConfig(guardedConfig(srv.URL))
+	ctx := context.Background()
+
+	_, err := client.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.0.0.0/16")})
+	var refused *readonly.RefusedError
+	if !errors.As(err, &refused) {
+		t.Fatalf("CreateVpc error = %v (%T), want a *readonly.RefusedError", err, err)
+	}
+	if refused.Operation != "CreateVpc" || refused.Service != "EC2" {
+		t.Errorf("refused = %+v, want EC2 CreateVpc", refused)
+	}
+	if n := rec.count.Load(); n != 0 {
+		t.Fatalf("the server saw %d request(s) for a refused CreateVpc, want 0", n)
+	}
+
+	for _, call := range []func() error{
+		func() error {
+			_, err := client.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: aws.String("sg-1")})
+			return err
+		},
+		func() error {
+			_, err := client.ModifySnapshotAttribute(ctx, &ec2.ModifySnapshotAttributeInput{SnapshotId: aws.String("snap-1")})
+			return err
+		},
+		func() error {
+			_, err := client.GetPasswordData(ctx, &ec2.GetPasswordDataInput{InstanceId: aws.String("i-1")})
+			return err
+		},
+		func() error {
+			_, err := client.RunInstances(ctx, &ec2.RunInstancesInput{MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
+			return err
+		},
+	} {
+		if err := call(); !errors.As(err, &refused) {
+			t.Errorf("error = %v, want a *readonly.RefusedError", err)
+		}
+	}
+	if n := rec.count.Load(); n != 0 {
+		t.Fatalf("the server saw %d request(s) for refused calls, want 0", n)
+	}
+
+	out, err := client.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{})
+	if err != nil {
+		t.Fatalf("DescribeVpcs: %v", err)
+	}
+	if len(out.Vpcs) != 0 {
+		t.Errorf("DescribeVpcs returned %d VPCs, want 0", len(out.Vpcs))
+	}
+	if n := rec.count.Load(); n != 1 {
+		t.Fatalf("the server saw %d request(s) after DescribeVpcs, want 1", n)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if !strings.Contains(rec.actions[0], "Action=DescribeVpcs") {
+		t.Errorf("the one request sent was %q, want DescribeVpcs", rec.actions[0])
+	}
+}
+
+// TestMiddlewareRefusesObjectRead proves the guard also keeps object contents
+// unread on a client of another service built from the same configuration.
+func TestMiddlewareRefusesObjectRead(t *testing.T) {
+	rec := &recorder{}
+	srv := httptest.NewServer(rec)
+	defer srv.Close()
+	client := s3.NewFromConfig(guardedConfig(srv.URL), func(o *s3.Options) { o.UsePathStyle = true })
+
+	_, err := client.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String("b"), Key: aws.String("k")})
+	var refused *readonly.RefusedError
+	if !errors.As(err, &refused) || refused.Operation != "GetObject" || refused.Service != "S3" {
+		t.Fatalf("GetObject error = %v, want S3 GetObject refused", err)
+	}
+	_, err = client.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String("b"), Key: aws.String("k"), Body: strings.NewReader("x")})
+	if !errors.As(err, &refused) || refused.Operation != "PutObject" {
+		t.Fatalf("PutObject error = %v, want refused", err)
+	}
+	if n := rec.count.Load(); n != 0 {
+		t.Fatalf("the server saw %d request(s), want 0", n)
+	}
+}

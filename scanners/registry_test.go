@@ -1,0 +1,156 @@
+package scanners
+
+import (
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/posture-dev/posture/internal/check"
+	"github.com/posture-dev/posture/internal/model"
+)
+
+// catalogue is DESIGN.md section 4's public-exposure family: the v1 checks
+// this build implements, with their default severities.
+var catalogue = map[string]model.Severity{
+	"ec2-sg-open-admin-port":             model.SeverityCritical,
+	"ec2-sg-open-database-port":          model.SeverityHigh,
+	"ec2-sg-open-all-ports":              model.SeverityCritical,
+	"ec2-sg-default-not-restricted":      model.SeverityMedium,
+	"ec2-nacl-open-admin-port":           model.SeverityMedium,
+	"ec2-instance-internet-exposed":      model.SeverityCritical,
+	"rds-instance-public":                model.SeverityHigh,
+	"redshift-cluster-public":            model.SeverityHigh,
+	"s3-bucket-public":                   model.SeverityHigh,
+	"s3-account-public-access-block-off": model.SeverityMedium,
+	"ec2-snapshot-public":                model.SeverityCritical,
+	"rds-snapshot-public":                model.SeverityCritical,
+}
+
+func TestRegistryValidatesWithExactlyTheCatalogue(t *testing.T) {
+	metas := Catalogue(All())
+	if err := check.Validate(metas); err != nil {
+		t.Fatalf("the registry's checks do not validate:\n%v", err)
+	}
+	var got, want []string
+	for _, m := range metas {
+		got = append(got, m.ID)
+	}
+	for id := range catalogue {
+		want = append(want, id)
+	}
+	sort.Strings(want)
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("check IDs =\n%v\nwant\n%v", got, want)
+	}
+	for _, m := range metas {
+		if m.Severity != catalogue[m.ID] {
+			t.Errorf("%s: severity %s, DESIGN.md says %s", m.ID, m.Severity, catalogue[m.ID])
+		}
+		if m.Family != model.FamilyPublicExposure {
+			t.Errorf("%s: family %s", m.ID, m.Family)
+		}
+		if !strings.HasPrefix(m.ResourceType, "AWS::") {
+			t.Errorf("%s: resource type %q is not a CloudFormation type", m.ID, m.ResourceType)
+		}
+		for _, ref := range m.References {
+			if !strings.HasPrefix(ref, "https://") {
+				t.Errorf("%s: reference %q is not an https URL", m.ID, ref)
+			}
+		}
+	}
+}
+
+func TestAllScanners(t *testing.T) {
+	services := map[string]bool{}
+	for _, s := range All() {
+		if services[s.Service()] {
+			t.Errorf("service %s registered twice", s.Service())
+		}
+		services[s.Service()] = true
+		if want := s.Service() == "s3"; s.Global() != want {
+			t.Errorf("%s: Global() = %v, want %v", s.Service(), s.Global(), want)
+		}
+		for _, m := range s.Checks() {
+			if m.Service != s.Service() {
+				t.Errorf("check %s has service %s but is in scanner %s", m.ID, m.Service, s.Service())
+			}
+		}
+	}
+	if !reflect.DeepEqual(services, map[string]bool{"ec2": true, "rds": true, "redshift": true, "s3": true}) {
+		t.Errorf("services = %v", services)
+	}
+	// Two calls build independent, equal lists: nothing registers itself.
+	if a, b := Catalogue(All()), Catalogue(All()); !reflect.DeepEqual(a, b) {
+		t.Error("Catalogue(All()) is not stable")
+	}
+}
+
+func TestCatalogueOrder(t *testing.T) {
+	metas := []check.Meta{
+		{ID: "z-cred", Family: model.FamilyCredentials},
+		{ID: "b-enc", Family: model.FamilyUnencrypted},
+		{ID: "a-enc", Family: model.FamilyUnencrypted},
+		{ID: "y-pub", Family: model.FamilyPublicExposure},
+		{ID: "c-vpc", Family: model.FamilyOutsideVPC},
+		{ID: "a-odd", Family: "other"},
+	}
+	fake := fakeScanner{metas: metas}
+	var got []string
+	for _, m := range Catalogue([]check.Scanner{fake}) {
+		got = append(got, m.ID)
+	}
+	want := []string{"y-pub", "c-vpc", "a-enc", "b-enc", "z-cred", "a-odd"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("order = %v, want %v", got, want)
+	}
+}
+
+type fakeScanner struct {
+	check.Scanner
+	metas []check.Meta
+}
+
+func (f fakeScanner) Checks() []check.Meta { return f.metas }
+
+func TestSelect(t *testing.T) {
+	cat := Catalogue(All())
+	all := make([]string, len(cat))
+	for i, m := range cat {
+		all[i] = m.ID
+	}
+	tests := []struct {
+		name             string
+		include, exclude []string
+		want             []string
+		wantErr          string
+	}{
+		{name: "nothing given: everything", want: all},
+		{name: "include", include: []string{"s3-bucket-public", "ec2-sg-open-admin-port"}, want: []string{"ec2-sg-open-admin-port", "s3-bucket-public"}},
+		{name: "exclude", exclude: []string{"ec2-instance-internet-exposed"}, want: all[1:]},
+		{name: "include and exclude", include: []string{"s3-bucket-public", "rds-instance-public"}, exclude: []string{"rds-instance-public"}, want: []string{"s3-bucket-public"}},
+		{name: "unknown include", include: []string{"s3-bucket-public", "s3-bucket-pubic"}, wantErr: "unknown check ID(s): s3-bucket-pubic"},
+		{name: "unknown exclude", exclude: []string{"nope"}, wantErr: "unknown check ID(s): nope"},
+		{name: "everything excluded", include: []string{"s3-bucket-public"}, exclude: []string{"s3-bucket-public"}, wantErr: "no check selected"},
+	}
+	if all[0] != "ec2-instance-internet-exposed" {
+		t.Fatalf("catalogue starts with %s", all[0])
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Select(cat, tt.include, tt.exclude)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Select error = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Select: %v", err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Select = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

@@ -351,3 +351,13 @@ func Validate(metas []Meta) error {
 	}
 	return errors.Join(errs...)
 }
+
+// Lookup returns the check with the given ID from a service's checks.
+func Lookup[I any](checks []Check[I], id string) (Check[I], bool) {
+	for _, c := range checks {
+		if c.ID == id {
+			return c, true
+		}
+	}
+	return Check[I]{}, false
+}

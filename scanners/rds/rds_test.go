@@ -18,13 +18,11 @@ import (
 
 func evalCheck(t *testing.T, id string, inv *Inventory) []check.Finding {
 	t.Helper()
-	for _, c := range Checks() {
-		if c.ID == id {
-			return c.Eval(inv)
-		}
+	c, ok := check.Lookup(Checks(), id)
+	if !ok {
+		t.Fatalf("no check %s", id)
 	}
-	t.Fatalf("no check %s", id)
-	return nil
+	return c.Eval(inv)
 }
 
 func TestInstancePublic(t *testing.T) {

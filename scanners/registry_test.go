@@ -30,6 +30,8 @@ var catalogue = map[string]model.Severity{
 	"ec2-ebs-volume-unencrypted":         model.SeverityHigh,
 	"ec2-ebs-default-encryption-off":     model.SeverityMedium,
 	"ec2-ebs-snapshot-unencrypted":       model.SeverityMedium,
+	"s3-bucket-unencrypted":              model.SeverityHigh,
+	"s3-bucket-tls-not-enforced":         model.SeverityMedium,
 }
 
 // family is the DESIGN.md section 4 family of each check outside the
@@ -40,6 +42,8 @@ var family = map[string]model.Family{
 	"ec2-ebs-volume-unencrypted":     model.FamilyUnencrypted,
 	"ec2-ebs-default-encryption-off": model.FamilyUnencrypted,
 	"ec2-ebs-snapshot-unencrypted":   model.FamilyUnencrypted,
+	"s3-bucket-unencrypted":          model.FamilyUnencrypted,
+	"s3-bucket-tls-not-enforced":     model.FamilyUnencrypted,
 }
 
 func TestRegistryValidatesWithExactlyTheCatalogue(t *testing.T) {

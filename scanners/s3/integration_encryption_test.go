@@ -185,4 +185,14 @@ func TestGetBucketEncryptionDeniedForOneBucket(t *testing.T) {
 	if n := p.Injected()[faultproxy.AccessDenied]; n != 1 {
 		t.Errorf("the proxy injected %d faults, want 1 (AccessDenied is not retried)", n)
 	}
+
+	// Without s3-bucket-unencrypted selected, GetBucketEncryption is not
+	// called at all: no fault, no gap.
+	scan = scantest.Scan(t, p.URL, []string{"us-east-1", "eu-west-1"}, tls)
+	if gaps := scan.Gaps(); len(gaps) > 0 {
+		t.Errorf("gaps without the encryption check: %+v", gaps)
+	}
+	if n := p.Injected()[faultproxy.AccessDenied]; n != 1 {
+		t.Errorf("a scan without s3-bucket-unencrypted called GetBucketEncryption (%d faults injected in all)", n)
+	}
 }

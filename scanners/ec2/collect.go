@@ -70,6 +70,7 @@ func collect(ctx context.Context, api API, scope check.Scope, gaps *check.Gaps) 
 		if err != nil {
 			gaps.Add(PartEBSDefaults, "GetEbsEncryptionByDefault", "", err)
 		} else {
+			// An answer without the flag is off, the API's documented default.
 			inv.EBSEncryptionByDefault = aws.Bool(aws.ToBool(out.EbsEncryptionByDefault))
 		}
 	}

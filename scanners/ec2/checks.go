@@ -18,6 +18,9 @@ const (
 	naclType     = "AWS::EC2::NetworkAcl"
 	instanceType = "AWS::EC2::Instance"
 	snapshotType = "AWS::EC2::Snapshot"
+	volumeType   = "AWS::EC2::Volume"
+	accountType  = "AWS::::Account"
+	ebsEncDoc    = "https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption.html"
 	sgDoc        = "https://docs.aws.amazon.com/vpc/latest/userguide/vpc-security-groups.html"
 	naclDoc      = "https://docs.aws.amazon.com/vpc/latest/userguide/vpc-network-acls.html"
 )
@@ -106,6 +109,61 @@ func Checks() []check.Check[Inventory] {
 			Needs: []string{PartSnapshots},
 			Reads: []string{PartSnapshotPermissions},
 			Eval:  snapshotPublicCheck,
+		},
+		{
+			Meta: check.Meta{
+				ID: "ec2-instance-outside-vpc", Title: "Instance is not in a VPC (EC2-Classic)",
+				Family: model.FamilyOutsideVPC, Service: "ec2", Severity: model.SeverityHigh, ResourceType: instanceType,
+				Rationale:   "An EC2-Classic instance shares a flat network with other customers' instances and has none of a VPC's controls: no network ACLs, no private subnets, no flow logs, no egress security group rules.",
+				Remediation: "Migrate the instance into a VPC (launch a replacement from an AMI of it in a VPC subnet); EC2-Classic is retired.",
+				References:  []string{"https://docs.aws.amazon.com/vpc/latest/userguide/what-is-amazon-vpc.html", "https://aws.amazon.com/blogs/aws/ec2-classic-is-retiring-heres-how-to-prepare/"},
+			},
+			Needs: []string{PartInstances},
+			Eval:  instanceOutsideVPCCheck,
+		},
+		{
+			Meta: check.Meta{
+				ID: "ec2-instance-in-default-vpc", Title: "Instance runs in the region's default VPC",
+				Family: model.FamilyOutsideVPC, Service: "ec2", Severity: model.SeverityLow, ResourceType: instanceType,
+				Rationale:   "The default VPC is created by AWS with public subnets that give every instance a public IP and an open default security group; workloads placed there get a network nobody designed.",
+				Remediation: "Move the workload into a purpose-built VPC with private subnets, and consider deleting the default VPC in regions you use.",
+				References:  []string{"https://docs.aws.amazon.com/vpc/latest/userguide/default-vpc.html", "https://docs.aws.amazon.com/vpc/latest/userguide/vpc-security-best-practices.html"},
+			},
+			Needs: []string{PartInstances, PartVPCs},
+			Eval:  instanceInDefaultVPCCheck,
+		},
+		{
+			Meta: check.Meta{
+				ID: "ec2-ebs-volume-unencrypted", Title: "EBS volume is not encrypted",
+				Family: model.FamilyUnencrypted, Service: "ec2", Severity: model.SeverityHigh, ResourceType: volumeType,
+				Rationale:   "An unencrypted volume, its snapshots and every copy of them hold the disk's data in clear text, readable by anyone who obtains a copy.",
+				Remediation: "Create an encrypted snapshot copy of the volume, restore an encrypted volume from it and swap it in; turn on EBS encryption by default so new volumes are encrypted.",
+				References:  []string{ebsEncDoc, "https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-3"},
+			},
+			Needs: []string{PartVolumes},
+			Eval:  volumeUnencryptedCheck,
+		},
+		{
+			Meta: check.Meta{
+				ID: "ec2-ebs-default-encryption-off", Title: "EBS encryption by default is off in the region",
+				Family: model.FamilyUnencrypted, Service: "ec2", Severity: model.SeverityMedium, ResourceType: accountType,
+				Rationale:   "Without encryption by default, every new volume and snapshot copy is unencrypted unless its creator remembers to ask for encryption.",
+				Remediation: "Turn on EBS encryption by default in the region (EC2 console, Account attributes, or EnableEbsEncryptionByDefault) and choose the default KMS key.",
+				References:  []string{"https://docs.aws.amazon.com/ebs/latest/userguide/encryption-by-default.html", "https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-7"},
+			},
+			Needs: []string{PartEBSDefaults},
+			Eval:  ebsDefaultEncryptionCheck,
+		},
+		{
+			Meta: check.Meta{
+				ID: "ec2-ebs-snapshot-unencrypted", Title: "EBS snapshot is not encrypted",
+				Family: model.FamilyUnencrypted, Service: "ec2", Severity: model.SeverityMedium, ResourceType: snapshotType,
+				Rationale:   "An unencrypted snapshot holds a full copy of a disk in clear text, and every volume restored from it is unencrypted too.",
+				Remediation: "Copy the snapshot with encryption enabled (CopySnapshot with Encrypted and a KMS key), then delete the unencrypted original.",
+				References:  []string{ebsEncDoc, "https://docs.aws.amazon.com/ebs/latest/userguide/ebs-copy-snapshot.html"},
+			},
+			Needs: []string{PartSnapshots},
+			Eval:  snapshotUnencryptedCheck,
 		},
 	}
 }
@@ -237,8 +295,7 @@ func naclAdminCheck(inv *Inventory) []check.Finding {
 func snapshotPublicCheck(inv *Inventory) []check.Finding {
 	var out []check.Finding
 	for _, s := range inv.Snapshots {
-		id := s.ID
-		a := fmt.Sprintf("arn:%s:ec2:%s::snapshot/%s", partitionOr(inv.Partition), inv.Region, s.ID)
+		id, a := s.ID, snapshotARN(inv, s.ID)
 		evidence := map[string]any{"volume_id": s.VolumeID, "encrypted": s.Encrypted}
 		if len(s.SharedWith) > 0 {
 			evidence["shared_with_accounts"] = s.SharedWith

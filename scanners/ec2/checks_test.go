@@ -671,13 +671,18 @@ func TestSnapshotPublic(t *testing.T) {
 
 func TestChecksNeedTheParts(t *testing.T) {
 	want := map[string]struct{ needs, reads []string }{
-		"ec2-sg-open-admin-port":        {[]string{PartSecurityGroups}, nil},
-		"ec2-sg-open-database-port":     {[]string{PartSecurityGroups}, nil},
-		"ec2-sg-open-all-ports":         {[]string{PartSecurityGroups}, nil},
-		"ec2-sg-default-not-restricted": {[]string{PartSecurityGroups}, nil},
-		"ec2-nacl-open-admin-port":      {[]string{PartNetworkACLs}, nil},
-		"ec2-instance-internet-exposed": {[]string{PartInstances, PartRouteTables, PartSecurityGroups, PartNetworkACLs}, nil},
-		"ec2-snapshot-public":           {[]string{PartSnapshots}, []string{PartSnapshotPermissions}},
+		"ec2-sg-open-admin-port":         {[]string{PartSecurityGroups}, nil},
+		"ec2-sg-open-database-port":      {[]string{PartSecurityGroups}, nil},
+		"ec2-sg-open-all-ports":          {[]string{PartSecurityGroups}, nil},
+		"ec2-sg-default-not-restricted":  {[]string{PartSecurityGroups}, nil},
+		"ec2-nacl-open-admin-port":       {[]string{PartNetworkACLs}, nil},
+		"ec2-instance-internet-exposed":  {[]string{PartInstances, PartRouteTables, PartSecurityGroups, PartNetworkACLs}, nil},
+		"ec2-snapshot-public":            {[]string{PartSnapshots}, []string{PartSnapshotPermissions}},
+		"ec2-instance-outside-vpc":       {[]string{PartInstances}, nil},
+		"ec2-instance-in-default-vpc":    {[]string{PartInstances, PartVPCs}, nil},
+		"ec2-ebs-volume-unencrypted":     {[]string{PartVolumes}, nil},
+		"ec2-ebs-default-encryption-off": {[]string{PartEBSDefaults}, nil},
+		"ec2-ebs-snapshot-unencrypted":   {[]string{PartSnapshots}, nil},
 	}
 	checks := Checks()
 	if len(checks) != len(want) {

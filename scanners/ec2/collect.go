@@ -22,13 +22,16 @@ type API interface {
 	ec2.DescribeNetworkAclsAPIClient
 	ec2.DescribeInstancesAPIClient
 	ec2.DescribeSnapshotsAPIClient
+	ec2.DescribeVolumesAPIClient
 	DescribeSnapshotAttribute(ctx context.Context, in *ec2.DescribeSnapshotAttributeInput, optFns ...func(*ec2.Options)) (*ec2.DescribeSnapshotAttributeOutput, error)
+	GetEbsEncryptionByDefault(ctx context.Context, in *ec2.GetEbsEncryptionByDefaultInput, optFns ...func(*ec2.Options)) (*ec2.GetEbsEncryptionByDefaultOutput, error)
 }
 
 // Collect gathers the region's inventory, one list call per resource kind
 // (every page), plus one DescribeSnapshotAttribute per owned snapshot: no
 // list call reports who may restore a snapshot (the RestorableByUserIds
-// filter is not honoured by every endpoint, the emulator among them).
+// filter is not honoured by every endpoint, the emulator among them), plus
+// one GetEbsEncryptionByDefault for the region's setting.
 func Collect(ctx context.Context, scope check.Scope, gaps *check.Gaps) *Inventory {
 	return collect(ctx, ec2.NewFromConfig(scope.Config), scope, gaps)
 }
@@ -57,6 +60,18 @@ func collect(ctx context.Context, api API, scope check.Scope, gaps *check.Gaps) 
 		inv.Snapshots = collectSnapshots(ctx, api, scope.AccountID, gaps)
 		if scope.Wants(PartSnapshotPermissions) {
 			collectSnapshotPermissions(ctx, api, inv.Snapshots, gaps)
+		}
+	}
+	if scope.Wants(PartVolumes) {
+		inv.Volumes = collectVolumes(ctx, api, gaps)
+	}
+	if scope.Wants(PartEBSDefaults) {
+		out, err := api.GetEbsEncryptionByDefault(ctx, &ec2.GetEbsEncryptionByDefaultInput{})
+		if err != nil {
+			gaps.Add(PartEBSDefaults, "GetEbsEncryptionByDefault", "", err)
+		} else {
+			// An answer without the flag is off, the API's documented default.
+			inv.EBSEncryptionByDefault = aws.Bool(aws.ToBool(out.EbsEncryptionByDefault))
 		}
 	}
 	return inv
@@ -279,10 +294,36 @@ func collectSnapshots(ctx context.Context, api API, accountID string, gaps *chec
 			snaps = append(snaps, Snapshot{
 				ID: aws.ToString(s.SnapshotId), Name: nameTag(s.Tags),
 				VolumeID: aws.ToString(s.VolumeId), Encrypted: aws.ToBool(s.Encrypted),
+				KMSKeyID: aws.ToString(s.KmsKeyId), SizeGiB: aws.ToInt32(s.VolumeSize),
 			})
 		}
 	}
 	return snaps
+}
+
+func collectVolumes(ctx context.Context, api API, gaps *check.Gaps) []Volume {
+	var vols []Volume
+	p := ec2.NewDescribeVolumesPaginator(api, &ec2.DescribeVolumesInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			gaps.Add(PartVolumes, "DescribeVolumes", "", err)
+			return nil
+		}
+		for _, v := range page.Volumes {
+			vol := Volume{
+				ID: aws.ToString(v.VolumeId), Name: nameTag(v.Tags), State: string(v.State),
+				Encrypted: aws.ToBool(v.Encrypted), KMSKeyID: aws.ToString(v.KmsKeyId), SizeGiB: aws.ToInt32(v.Size),
+			}
+			for _, a := range v.Attachments {
+				if id := aws.ToString(a.InstanceId); id != "" {
+					vol.AttachedTo = append(vol.AttachedTo, id)
+				}
+			}
+			vols = append(vols, vol)
+		}
+	}
+	return vols
 }
 
 func collectSnapshotPermissions(ctx context.Context, api API, snaps []Snapshot, gaps *check.Gaps) {

@@ -1,6 +1,7 @@
 // Package ec2 collects the EC2 network and compute inventory of one region
 // (VPCs, subnets, route tables, security groups, network ACLs, instances,
-// EBS snapshots) and holds the checks that read it.
+// EBS volumes, snapshots and the encryption-by-default setting) and holds the
+// checks that read it.
 package ec2
 
 // Inventory parts, named in check Needs and in coverage failures.
@@ -13,6 +14,8 @@ const (
 	PartInstances           = "instances"
 	PartSnapshots           = "snapshots"
 	PartSnapshotPermissions = "snapshot-permissions"
+	PartVolumes             = "volumes"
+	PartEBSDefaults         = "ebs-encryption-by-default"
 )
 
 // Inventory is what the EC2 scanner collects in one region. It holds plain Go
@@ -29,6 +32,10 @@ type Inventory struct {
 	NetworkACLs    []NetworkACL    `json:"network_acls"`
 	Instances      []Instance      `json:"instances"`
 	Snapshots      []Snapshot      `json:"snapshots"`
+	Volumes        []Volume        `json:"volumes"`
+	// EBSEncryptionByDefault is the region's EBS encryption-by-default
+	// setting; nil when it was not collected.
+	EBSEncryptionByDefault *bool `json:"ebs_encryption_by_default,omitempty"`
 }
 
 // VPC is a virtual private cloud.
@@ -134,10 +141,28 @@ type Snapshot struct {
 	Name      string `json:"name,omitempty"`
 	VolumeID  string `json:"volume_id,omitempty"`
 	Encrypted bool   `json:"encrypted"`
+	// KMSKeyID is the KMS key that encrypts the snapshot, when reported.
+	KMSKeyID string `json:"kms_key_id,omitempty"`
+	// SizeGiB is the size of the volume the snapshot was taken from.
+	SizeGiB int32 `json:"size_gib,omitempty"`
 	// Public is true when createVolumePermission grants the group "all".
 	Public bool `json:"public"`
 	// SharedWith lists the account IDs the snapshot is shared with.
 	SharedWith []string `json:"shared_with,omitempty"`
 	// PermissionsError is set when the snapshot's permissions could not be read.
 	PermissionsError string `json:"permissions_error,omitempty"`
+}
+
+// Volume is an EBS volume.
+type Volume struct {
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"`
+	// State is "creating", "available", "in-use", ...
+	State     string `json:"state,omitempty"`
+	Encrypted bool   `json:"encrypted"`
+	// KMSKeyID is the KMS key that encrypts the volume, when encrypted.
+	KMSKeyID string `json:"kms_key_id,omitempty"`
+	SizeGiB  int32  `json:"size_gib"`
+	// AttachedTo lists the IDs of the instances the volume is attached to.
+	AttachedTo []string `json:"attached_to,omitempty"`
 }

@@ -41,6 +41,30 @@ func Checks() []check.Check[Inventory] {
 			Needs: []string{PartAccountAccessBlock},
 			Eval:  accountBlockCheck,
 		},
+		{
+			Meta: check.Meta{
+				ID: "s3-bucket-unencrypted", Title: "S3 bucket has no default encryption",
+				Family: model.FamilyUnencrypted, Service: "s3", Severity: model.SeverityHigh, ResourceType: bucketResourceType,
+				Rationale:   "Without a default encryption configuration, objects uploaded without encryption headers are stored as their uploader sent them, and nothing states which key protects the bucket's data.",
+				Remediation: "Set default encryption on the bucket (PutBucketEncryption), preferably SSE-KMS with a customer-managed key and S3 Bucket Keys enabled.",
+				References:  []string{"https://docs.aws.amazon.com/AmazonS3/latest/userguide/default-bucket-encryption.html", "https://docs.aws.amazon.com/AmazonS3/latest/userguide/serv-side-encryption.html"},
+			},
+			Needs: []string{PartBuckets},
+			Reads: []string{PartBucketEncryption},
+			Eval:  bucketUnencryptedCheck,
+		},
+		{
+			Meta: check.Meta{
+				ID: "s3-bucket-tls-not-enforced", Title: "S3 bucket policy does not deny requests without TLS",
+				Family: model.FamilyUnencrypted, Service: "s3", Severity: model.SeverityMedium, ResourceType: bucketResourceType,
+				Rationale:   "Unless the bucket policy denies requests with aws:SecureTransport false, clients can read and write the bucket over plain HTTP, exposing data and credentials-derived signatures in transit.",
+				Remediation: "Add a bucket policy statement that denies s3:* to Principal * on the bucket and its objects when aws:SecureTransport is false.",
+				References:  []string{"https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-best-practices.html", "https://docs.aws.amazon.com/securityhub/latest/userguide/s3-controls.html#s3-5", "https://repost.aws/knowledge-center/s3-bucket-policy-for-config-rule"},
+			},
+			Needs: []string{PartBuckets},
+			Reads: []string{PartBucketPolicies},
+			Eval:  bucketTLSCheck,
+		},
 	}
 }
 
@@ -205,4 +229,78 @@ func accountBlockCheck(inv *Inventory) []check.Finding {
 		msg = fmt.Sprintf("account %s has S3 Block Public Access settings off: %s", id, strings.Join(off, ", "))
 	}
 	return []check.Finding{check.Fail(id, "", msg, evidence)}
+}
+
+// bucketUnencryptedCheck fails every bucket without a default encryption
+// configuration; a bucket whose configuration could not be read is ERROR.
+func bucketUnencryptedCheck(inv *Inventory) []check.Finding {
+	var out []check.Finding
+	for _, b := range inv.Buckets {
+		f := evaluateEncryption(b)
+		f.ResourceID, f.ResourceARN, f.Region = b.Name, bucketARN(inv.Partition, b.Name), b.Region
+		out = append(out, f)
+	}
+	return out
+}
+
+func evaluateEncryption(b Bucket) check.Finding {
+	if b.EncryptionError != "" {
+		return check.Error("", "", fmt.Sprintf("could not read the default encryption of bucket %s: %s", b.Name, b.EncryptionError),
+			map[string]any{"encryption_error": b.EncryptionError})
+	}
+	if b.Encryption == nil {
+		return check.Fail("", "", fmt.Sprintf("bucket %s has no default encryption configuration", b.Name),
+			map[string]any{"sse_configuration": "no SSE configuration"})
+	}
+	for _, r := range b.Encryption.Rules {
+		if r.SSEAlgorithm == "" {
+			continue
+		}
+		evidence := map[string]any{"sse_algorithm": r.SSEAlgorithm, "kms_master_key_id": r.KMSMasterKeyID, "bucket_key_enabled": r.BucketKeyEnabled}
+		if len(b.Encryption.Rules) > 1 {
+			evidence["rules"] = b.Encryption.Rules
+		}
+		with := r.SSEAlgorithm
+		if r.KMSMasterKeyID != "" {
+			with += " with key " + r.KMSMasterKeyID
+		}
+		return check.Pass("", "", fmt.Sprintf("bucket %s encrypts new objects by default (%s)", b.Name, with), evidence)
+	}
+	return check.Fail("", "", fmt.Sprintf("bucket %s has an encryption configuration with no default algorithm", b.Name),
+		map[string]any{"sse_configuration": "no rule sets a default algorithm", "rules": b.Encryption.Rules})
+}
+
+// bucketTLSCheck fails every bucket whose policy does not deny requests
+// without TLS (see TLSEnforcement); a bucket whose policy could not be read
+// or parsed is ERROR.
+func bucketTLSCheck(inv *Inventory) []check.Finding {
+	var out []check.Finding
+	for _, b := range inv.Buckets {
+		f := evaluateTLS(inv.Partition, b)
+		f.ResourceID, f.ResourceARN, f.Region = b.Name, bucketARN(inv.Partition, b.Name), b.Region
+		out = append(out, f)
+	}
+	return out
+}
+
+func evaluateTLS(partition string, b Bucket) check.Finding {
+	hasPolicy := strings.TrimSpace(b.Policy) != ""
+	if b.PolicyError != "" {
+		return check.Error("", "", fmt.Sprintf("could not read the policy of bucket %s: %s", b.Name, b.PolicyError),
+			map[string]any{"policy_error": b.PolicyError})
+	}
+	stmt, reasons, err := TLSEnforcement(b.Policy, bucketARN(partition, b.Name))
+	if err != nil {
+		return check.Error("", "", fmt.Sprintf("could not parse the policy of bucket %s: %v", b.Name, err),
+			map[string]any{"has_policy": hasPolicy, "policy_error": err.Error()})
+	}
+	if stmt != nil {
+		return check.Pass("", "", fmt.Sprintf("bucket %s denies every request without TLS (%s)", b.Name, stmt.Label),
+			map[string]any{"has_policy": true, "statement": stmt})
+	}
+	evidence := map[string]any{"has_policy": hasPolicy, "reasons": reasons}
+	if !hasPolicy {
+		return check.Fail("", "", fmt.Sprintf("bucket %s has no policy, so requests without TLS are not denied", b.Name), evidence)
+	}
+	return check.Fail("", "", fmt.Sprintf("the policy of bucket %s does not deny requests without TLS: %s", b.Name, strings.Join(reasons, "; ")), evidence)
 }

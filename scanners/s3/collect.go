@@ -16,8 +16,9 @@ import (
 )
 
 // Collect lists the account's buckets (every page), keeps those in a scanned
-// region, and reads each one's ACL, policy and public access block (no list
-// call returns them), plus the account's public access block.
+// region, and reads each one's ACL, policy, public access block and default
+// encryption (no list call returns them), plus the account's public access
+// block. Each per-bucket call is made only when a selected check reads it.
 func Collect(ctx context.Context, scope check.Scope, gaps *check.Gaps) *Inventory {
 	inv := &Inventory{AccountID: scope.AccountID, Partition: scope.Partition}
 	if scope.Wants(PartAccountAccessBlock) {
@@ -145,6 +146,25 @@ func collectBucket(ctx context.Context, api *s3.Client, scope check.Scope, b *Bu
 				BlockPublicAcls: aws.ToBool(c.BlockPublicAcls), IgnorePublicAcls: aws.ToBool(c.IgnorePublicAcls),
 				BlockPublicPolicy: aws.ToBool(c.BlockPublicPolicy), RestrictPublicBuckets: aws.ToBool(c.RestrictPublicBuckets),
 			}
+		}
+	}
+	if scope.Wants(PartBucketEncryption) {
+		out, err := api.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: aws.String(b.Name)})
+		switch {
+		case isCode(err, "ServerSideEncryptionConfigurationNotFoundError"):
+		case err != nil:
+			gaps.Add(PartBucketEncryption, "GetBucketEncryption", b.Name, err)
+			b.EncryptionError = check.ErrorText(err)
+		case out.ServerSideEncryptionConfiguration != nil:
+			enc := &Encryption{Rules: []EncryptionRule{}}
+			for _, r := range out.ServerSideEncryptionConfiguration.Rules {
+				rule := EncryptionRule{BucketKeyEnabled: aws.ToBool(r.BucketKeyEnabled)}
+				if d := r.ApplyServerSideEncryptionByDefault; d != nil {
+					rule.SSEAlgorithm, rule.KMSMasterKeyID = string(d.SSEAlgorithm), aws.ToString(d.KMSMasterKeyID)
+				}
+				enc.Rules = append(enc.Rules, rule)
+			}
+			b.Encryption = enc
 		}
 	}
 }

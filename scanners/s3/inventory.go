@@ -10,6 +10,7 @@ const (
 	PartBucketPolicies      = "bucket-policies"
 	PartBucketAccessBlocks  = "bucket-public-access-blocks"
 	PartAccountAccessBlock  = "account-public-access-block"
+	PartBucketEncryption    = "bucket-encryption"
 	allUsersURI             = "http://acs.amazonaws.com/groups/global/AllUsers"
 	authenticatedUsersURI   = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
 	bucketResourceType      = "AWS::S3::Bucket"
@@ -71,6 +72,24 @@ type Bucket struct {
 	// Block is the bucket-level public access block; nil when none.
 	Block      *PublicAccessBlock `json:"block,omitempty"`
 	BlockError string             `json:"block_error,omitempty"`
+	// Encryption is the bucket's default encryption configuration; nil when
+	// it has none.
+	Encryption      *Encryption `json:"encryption,omitempty"`
+	EncryptionError string      `json:"encryption_error,omitempty"`
+}
+
+// Encryption is a bucket's default (server-side) encryption configuration.
+type Encryption struct {
+	Rules []EncryptionRule `json:"rules"`
+}
+
+// EncryptionRule is one rule of a default encryption configuration.
+type EncryptionRule struct {
+	// SSEAlgorithm is "AES256", "aws:kms" or "aws:kms:dsse"; empty when the
+	// rule sets no default.
+	SSEAlgorithm     string `json:"sse_algorithm,omitempty"`
+	KMSMasterKeyID   string `json:"kms_master_key_id,omitempty"`
+	BucketKeyEnabled bool   `json:"bucket_key_enabled"`
 }
 
 // Grant is one entry of a bucket ACL.

@@ -36,7 +36,23 @@ type statement struct {
 	Principal    json.RawMessage                       `json:"Principal"`
 	NotPrincipal json.RawMessage                       `json:"NotPrincipal"`
 	Action       json.RawMessage                       `json:"Action"`
+	NotAction    json.RawMessage                       `json:"NotAction"`
+	Resource     json.RawMessage                       `json:"Resource"`
+	NotResource  json.RawMessage                       `json:"NotResource"`
 	Condition    map[string]map[string]json.RawMessage `json:"Condition"`
+}
+
+// parseStatements parses a bucket policy into its statements.
+func parseStatements(policy string) ([]statement, error) {
+	var doc policyDocument
+	if err := json.Unmarshal([]byte(policy), &doc); err != nil {
+		return nil, fmt.Errorf("parse bucket policy: %w", err)
+	}
+	var stmts []statement
+	if err := unmarshalOneOrMany(doc.Statement, &stmts); err != nil {
+		return nil, fmt.Errorf("parse bucket policy statements: %w", err)
+	}
+	return stmts, nil
 }
 
 // PublicStatements parses a bucket policy and returns the statements that
@@ -46,13 +62,9 @@ func PublicStatements(policy string) ([]PublicStatement, error) {
 	if strings.TrimSpace(policy) == "" {
 		return nil, nil
 	}
-	var doc policyDocument
-	if err := json.Unmarshal([]byte(policy), &doc); err != nil {
-		return nil, fmt.Errorf("parse bucket policy: %w", err)
-	}
-	var stmts []statement
-	if err := unmarshalOneOrMany(doc.Statement, &stmts); err != nil {
-		return nil, fmt.Errorf("parse bucket policy statements: %w", err)
+	stmts, err := parseStatements(policy)
+	if err != nil {
+		return nil, err
 	}
 	var out []PublicStatement
 	for _, s := range stmts {

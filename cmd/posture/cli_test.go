@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 	"github.com/posture-dev/posture/internal/faultproxy"
 	"github.com/posture-dev/posture/internal/model"
 	"github.com/posture-dev/posture/reports"
+	"github.com/posture-dev/posture/scanners"
 )
 
 var binary string
@@ -108,7 +110,7 @@ func TestScanTwoRegionsWritesThePackage(t *testing.T) {
 	if got := strings.Join(scan.Scan.Regions, ","); got != "eu-west-1,us-east-1" {
 		t.Errorf("scan regions %s", got)
 	}
-	if len(scan.Scan.Accounts) != 1 || scan.Scan.Accounts[0] != "123456789012" || len(scan.Scan.Checks) != 12 {
+	if len(scan.Scan.Accounts) != 1 || scan.Scan.Accounts[0] != "123456789012" || len(scan.Scan.Checks) != len(scanners.Catalogue(scanners.All())) {
 		t.Errorf("scan info: %+v", scan.Scan)
 	}
 	regionOf := map[string]string{}
@@ -245,14 +247,22 @@ func TestCoverageGapExitsFour(t *testing.T) {
 
 func TestChecksAndVersion(t *testing.T) {
 	run := runCLI(t, nil, "checks")
-	if run.code != 0 || !strings.Contains(run.stdout, "12 checks") {
+	catalogue := scanners.Catalogue(scanners.All())
+	if run.code != 0 || !strings.Contains(run.stdout, fmt.Sprintf("\n%d checks\n", len(catalogue))) {
 		t.Fatalf("checks: exit %d\n%s", run.code, run.stdout)
 	}
-	for _, id := range []string{"ec2-sg-open-admin-port", "ec2-sg-open-database-port", "ec2-sg-open-all-ports", "ec2-sg-default-not-restricted",
-		"ec2-nacl-open-admin-port", "ec2-instance-internet-exposed", "rds-instance-public", "redshift-cluster-public", "s3-bucket-public",
-		"s3-account-public-access-block-off", "ec2-snapshot-public", "rds-snapshot-public"} {
-		if !strings.Contains(run.stdout, id) {
-			t.Errorf("checks lacks %s", id)
+	// Every registered check is listed on its own line with its severity
+	// and family.
+	lines := map[string][]string{}
+	for line := range strings.Lines(run.stdout) {
+		if f := strings.Fields(line); len(f) > 3 {
+			lines[f[0]] = f
+		}
+	}
+	for _, m := range catalogue {
+		f := lines[m.ID]
+		if f == nil || f[1] != string(m.Severity) || f[2] != string(m.Family) {
+			t.Errorf("checks lists %s as %v, want severity %s family %s", m.ID, f, m.Severity, m.Family)
 		}
 	}
 	if run := runCLI(t, nil, "version"); run.code != 0 || !strings.HasPrefix(run.stdout, "posture ") {

@@ -10,21 +10,31 @@ import (
 	"github.com/posture-dev/posture/internal/model"
 )
 
-// catalogue is DESIGN.md section 4's public-exposure family: the v1 checks
-// this build implements, with their default severities.
-var catalogue = map[string]model.Severity{
-	"ec2-sg-open-admin-port":             model.SeverityCritical,
-	"ec2-sg-open-database-port":          model.SeverityHigh,
-	"ec2-sg-open-all-ports":              model.SeverityCritical,
-	"ec2-sg-default-not-restricted":      model.SeverityMedium,
-	"ec2-nacl-open-admin-port":           model.SeverityMedium,
-	"ec2-instance-internet-exposed":      model.SeverityCritical,
-	"rds-instance-public":                model.SeverityHigh,
-	"redshift-cluster-public":            model.SeverityHigh,
-	"s3-bucket-public":                   model.SeverityHigh,
-	"s3-account-public-access-block-off": model.SeverityMedium,
-	"ec2-snapshot-public":                model.SeverityCritical,
-	"rds-snapshot-public":                model.SeverityCritical,
+// catalogue is DESIGN.md section 4: the v1 checks this build implements, by
+// family, with their default severities.
+var catalogue = map[model.Family]map[string]model.Severity{
+	model.FamilyPublicExposure: {
+		"ec2-sg-open-admin-port":             model.SeverityCritical,
+		"ec2-sg-open-database-port":          model.SeverityHigh,
+		"ec2-sg-open-all-ports":              model.SeverityCritical,
+		"ec2-sg-default-not-restricted":      model.SeverityMedium,
+		"ec2-nacl-open-admin-port":           model.SeverityMedium,
+		"ec2-instance-internet-exposed":      model.SeverityCritical,
+		"rds-instance-public":                model.SeverityHigh,
+		"redshift-cluster-public":            model.SeverityHigh,
+		"s3-bucket-public":                   model.SeverityHigh,
+		"s3-account-public-access-block-off": model.SeverityMedium,
+		"ec2-snapshot-public":                model.SeverityCritical,
+		"rds-snapshot-public":                model.SeverityCritical,
+	},
+	model.FamilyOutsideVPC: {
+		"rds-instance-outside-vpc": model.SeverityHigh,
+	},
+	model.FamilyUnencrypted: {
+		"rds-instance-unencrypted": model.SeverityHigh,
+		"rds-cluster-unencrypted":  model.SeverityHigh,
+		"rds-snapshot-unencrypted": model.SeverityMedium,
+	},
 }
 
 func TestRegistryValidatesWithExactlyTheCatalogue(t *testing.T) {
@@ -36,19 +46,25 @@ func TestRegistryValidatesWithExactlyTheCatalogue(t *testing.T) {
 	for _, m := range metas {
 		got = append(got, m.ID)
 	}
-	for id := range catalogue {
-		want = append(want, id)
+	severity, family := map[string]model.Severity{}, map[string]model.Family{}
+	for _, fam := range []model.Family{model.FamilyPublicExposure, model.FamilyOutsideVPC, model.FamilyUnencrypted, model.FamilyCredentials} {
+		var ids []string
+		for id, sev := range catalogue[fam] {
+			ids = append(ids, id)
+			severity[id], family[id] = sev, fam
+		}
+		sort.Strings(ids)
+		want = append(want, ids...)
 	}
-	sort.Strings(want)
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("check IDs =\n%v\nwant\n%v", got, want)
 	}
 	for _, m := range metas {
-		if m.Severity != catalogue[m.ID] {
-			t.Errorf("%s: severity %s, DESIGN.md says %s", m.ID, m.Severity, catalogue[m.ID])
+		if m.Severity != severity[m.ID] {
+			t.Errorf("%s: severity %s, DESIGN.md says %s", m.ID, m.Severity, severity[m.ID])
 		}
-		if m.Family != model.FamilyPublicExposure {
-			t.Errorf("%s: family %s", m.ID, m.Family)
+		if m.Family != family[m.ID] {
+			t.Errorf("%s: family %s, DESIGN.md says %s", m.ID, m.Family, family[m.ID])
 		}
 		if !strings.HasPrefix(m.ResourceType, "AWS::") {
 			t.Errorf("%s: resource type %q is not a CloudFormation type", m.ID, m.ResourceType)

@@ -38,6 +38,50 @@ func Checks() []check.Check[Inventory] {
 			Reads: []string{PartSnapshotPermissions},
 			Eval:  snapshotPublicCheck,
 		},
+		{
+			Meta: check.Meta{
+				ID: "rds-instance-outside-vpc", Title: "RDS DB instance is not in a VPC",
+				Family: model.FamilyOutsideVPC, Service: "rds", Severity: model.SeverityHigh, ResourceType: "AWS::RDS::DBInstance",
+				Rationale:   "A DB instance outside a VPC (EC2-Classic) has no subnet, route table or network ACL of the account around it, and cannot use VPC-only security features.",
+				Remediation: "Move the DB instance into a VPC: create a DB subnet group and modify the instance to use it, or restore a snapshot into one.",
+				References:  []string{"https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_VPC.WorkingWithRDSInstanceinaVPC.html", "https://docs.aws.amazon.com/securityhub/latest/userguide/rds-controls.html#rds-18"},
+			},
+			Needs: []string{PartInstances},
+			Eval:  instanceOutsideVPCCheck,
+		},
+		{
+			Meta: check.Meta{
+				ID: "rds-instance-unencrypted", Title: "RDS DB instance storage is not encrypted",
+				Family: model.FamilyUnencrypted, Service: "rds", Severity: model.SeverityHigh, ResourceType: "AWS::RDS::DBInstance",
+				Rationale:   "An unencrypted DB instance stores its data, automated backups, read replicas and snapshots in clear on the underlying storage.",
+				Remediation: "Encryption cannot be turned on in place: take a snapshot, copy it with a KMS key, restore the encrypted copy and switch the application over.",
+				References:  []string{"https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.Encryption.html", "https://docs.aws.amazon.com/securityhub/latest/userguide/rds-controls.html#rds-3"},
+			},
+			Needs: []string{PartInstances},
+			Eval:  instanceUnencryptedCheck,
+		},
+		{
+			Meta: check.Meta{
+				ID: "rds-cluster-unencrypted", Title: "RDS DB cluster storage is not encrypted",
+				Family: model.FamilyUnencrypted, Service: "rds", Severity: model.SeverityHigh, ResourceType: "AWS::RDS::DBCluster",
+				Rationale:   "An unencrypted DB cluster stores its shared cluster volume, backups and snapshots in clear.",
+				Remediation: "Encryption cannot be turned on in place: snapshot the cluster, restore the snapshot as a new cluster with StorageEncrypted and a KMS key, and switch the application over.",
+				References:  []string{"https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Overview.Encryption.html", "https://docs.aws.amazon.com/securityhub/latest/userguide/rds-controls.html#rds-27"},
+			},
+			Needs: []string{PartClusters},
+			Eval:  clusterUnencryptedCheck,
+		},
+		{
+			Meta: check.Meta{
+				ID: "rds-snapshot-unencrypted", Title: "RDS DB snapshot is not encrypted",
+				Family: model.FamilyUnencrypted, Service: "rds", Severity: model.SeverityMedium, ResourceType: "AWS::RDS::DBSnapshot",
+				Rationale:   "An unencrypted DB snapshot holds a full copy of the database in clear, and anything restored from it is unencrypted too.",
+				Remediation: "Copy the snapshot with a KMS key (CopyDBSnapshot with KmsKeyId), delete the unencrypted one, and encrypt the source instance.",
+				References:  []string{"https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_CopySnapshot.html", "https://docs.aws.amazon.com/securityhub/latest/userguide/rds-controls.html#rds-4"},
+			},
+			Needs: []string{PartSnapshots},
+			Eval:  snapshotUnencryptedCheck,
+		},
 	}
 }
 
@@ -79,6 +123,63 @@ func snapshotPublicCheck(inv *Inventory) []check.Finding {
 		default:
 			out = append(out, check.Pass(s.ID, s.ARN, fmt.Sprintf("DB snapshot %s is not public", s.ID), evidence))
 		}
+	}
+	return out
+}
+
+// instanceOutsideVPCCheck fails a DB instance whose DB subnet group is missing
+// or reports no VPC: an instance in a VPC always has a DB subnet group.
+func instanceOutsideVPCCheck(inv *Inventory) []check.Finding {
+	var out []check.Finding
+	for _, db := range inv.Instances {
+		evidence := map[string]any{"db_subnet_group": db.SubnetGroup, "vpc_id": db.VPCID}
+		switch {
+		case db.VPCID != "":
+			out = append(out, check.Pass(db.ID, db.ARN, fmt.Sprintf("DB instance %s is in VPC %s (DB subnet group %s)", db.ID, db.VPCID, db.SubnetGroup), evidence))
+		case db.SubnetGroup == "":
+			out = append(out, check.Fail(db.ID, db.ARN, fmt.Sprintf("DB instance %s has no DB subnet group: it is not in a VPC", db.ID), evidence))
+		default:
+			out = append(out, check.Fail(db.ID, db.ARN, fmt.Sprintf("DB instance %s: its DB subnet group %s reports no VPC", db.ID, db.SubnetGroup), evidence))
+		}
+	}
+	return out
+}
+
+func instanceUnencryptedCheck(inv *Inventory) []check.Finding {
+	var out []check.Finding
+	for _, db := range inv.Instances {
+		evidence := map[string]any{"engine": db.Engine, "storage_encrypted": db.StorageEncrypted, "kms_key_id": db.KMSKeyID}
+		if !db.StorageEncrypted {
+			out = append(out, check.Fail(db.ID, db.ARN, fmt.Sprintf("DB instance %s storage is not encrypted", db.ID), evidence))
+			continue
+		}
+		out = append(out, check.Pass(db.ID, db.ARN, fmt.Sprintf("DB instance %s storage is encrypted", db.ID), evidence))
+	}
+	return out
+}
+
+func clusterUnencryptedCheck(inv *Inventory) []check.Finding {
+	var out []check.Finding
+	for _, c := range inv.Clusters {
+		evidence := map[string]any{"engine": c.Engine, "storage_encrypted": c.StorageEncrypted, "kms_key_id": c.KMSKeyID}
+		if !c.StorageEncrypted {
+			out = append(out, check.Fail(c.ID, c.ARN, fmt.Sprintf("DB cluster %s storage is not encrypted", c.ID), evidence))
+			continue
+		}
+		out = append(out, check.Pass(c.ID, c.ARN, fmt.Sprintf("DB cluster %s storage is encrypted", c.ID), evidence))
+	}
+	return out
+}
+
+func snapshotUnencryptedCheck(inv *Inventory) []check.Finding {
+	var out []check.Finding
+	for _, s := range inv.Snapshots {
+		evidence := map[string]any{"snapshot_type": s.Type, "db_instance": s.InstanceID, "encrypted": s.Encrypted, "kms_key_id": s.KMSKeyID}
+		if !s.Encrypted {
+			out = append(out, check.Fail(s.ID, s.ARN, fmt.Sprintf("DB snapshot %s is not encrypted", s.ID), evidence))
+			continue
+		}
+		out = append(out, check.Pass(s.ID, s.ARN, fmt.Sprintf("DB snapshot %s is encrypted", s.ID), evidence))
 	}
 	return out
 }

@@ -13,12 +13,14 @@ import (
 // API is the read-only subset of the RDS client the collector calls.
 type API interface {
 	rds.DescribeDBInstancesAPIClient
+	rds.DescribeDBClustersAPIClient
 	rds.DescribeDBSnapshotsAPIClient
 	DescribeDBSnapshotAttributes(ctx context.Context, in *rds.DescribeDBSnapshotAttributesInput, optFns ...func(*rds.Options)) (*rds.DescribeDBSnapshotAttributesOutput, error)
 }
 
-// Collect gathers the region's DB instances and snapshots (every page), and
-// the restore attribute of each manual snapshot: no list call reports it.
+// Collect gathers the region's DB instances, DB clusters and DB snapshots
+// (every page), and the restore attribute of each manual snapshot: no list
+// call reports it. It calls only what the selected checks need.
 func Collect(ctx context.Context, scope check.Scope, gaps *check.Gaps) *Inventory {
 	return collect(ctx, rds.NewFromConfig(scope.Config), scope, gaps)
 }
@@ -38,6 +40,7 @@ func collect(ctx context.Context, api API, scope check.Scope, gaps *check.Gaps) 
 				db := DBInstance{
 					ID: aws.ToString(d.DBInstanceIdentifier), ARN: aws.ToString(d.DBInstanceArn),
 					Engine: aws.ToString(d.Engine), PubliclyAccessible: d.PubliclyAccessible,
+					StorageEncrypted: aws.ToBool(d.StorageEncrypted), KMSKeyID: aws.ToString(d.KmsKeyId),
 				}
 				if d.DBSubnetGroup != nil {
 					db.SubnetGroup = aws.ToString(d.DBSubnetGroup.DBSubnetGroupName)
@@ -47,6 +50,23 @@ func collect(ctx context.Context, api API, scope check.Scope, gaps *check.Gaps) 
 					db.Endpoint = aws.ToString(d.Endpoint.Address)
 				}
 				inv.Instances = append(inv.Instances, db)
+			}
+		}
+	}
+	if scope.Wants(PartClusters) {
+		p := rds.NewDescribeDBClustersPaginator(api, &rds.DescribeDBClustersInput{})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				gaps.Add(PartClusters, "DescribeDBClusters", "", err)
+				inv.Clusters = nil
+				break
+			}
+			for _, c := range page.DBClusters {
+				inv.Clusters = append(inv.Clusters, DBCluster{
+					ID: aws.ToString(c.DBClusterIdentifier), ARN: aws.ToString(c.DBClusterArn), Engine: aws.ToString(c.Engine),
+					StorageEncrypted: aws.ToBool(c.StorageEncrypted), KMSKeyID: aws.ToString(c.KmsKeyId),
+				})
 			}
 		}
 	}
@@ -63,7 +83,7 @@ func collect(ctx context.Context, api API, scope check.Scope, gaps *check.Gaps) 
 				inv.Snapshots = append(inv.Snapshots, DBSnapshot{
 					ID: aws.ToString(s.DBSnapshotIdentifier), ARN: aws.ToString(s.DBSnapshotArn),
 					InstanceID: aws.ToString(s.DBInstanceIdentifier), Type: aws.ToString(s.SnapshotType),
-					Encrypted: aws.ToBool(s.Encrypted),
+					Encrypted: aws.ToBool(s.Encrypted), KMSKeyID: aws.ToString(s.KmsKeyId),
 				})
 			}
 		}

@@ -6,8 +6,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 
 	"github.com/posture-dev/posture/internal/emulator/emutest"
@@ -100,7 +98,7 @@ func TestRDSVPCAndEncryptionAgainstEmulator(t *testing.T) {
 		c := rds.NewFromConfig(cfg)
 		key := "arn:aws:kms:" + region + ":123456789012:key/11111111-2222-3333-4444-555555555555"
 
-		vpc, subnets := defaultSubnets(t, ec2.NewFromConfig(cfg))
+		vpc, subnets := emutest.DefaultSubnets(t, cfg)
 		vpcs[region] = vpc
 		if _, err := c.CreateDBSubnetGroup(ctx, &rds.CreateDBSubnetGroupInput{
 			DBSubnetGroupName: aws.String("ledger-subnets"), DBSubnetGroupDescription: aws.String("ledger"), SubnetIds: subnets,
@@ -185,20 +183,4 @@ func TestRDSVPCAndEncryptionAgainstEmulator(t *testing.T) {
 	if snap.Evidence["encrypted"] != false || snap.Evidence["snapshot_type"] != "manual" || snap.Severity != model.SeverityMedium {
 		t.Errorf("unencrypted snapshot: %+v", snap)
 	}
-}
-
-// defaultSubnets returns the region's default VPC and two of its subnets.
-func defaultSubnets(t *testing.T, c *ec2.Client) (string, []string) {
-	t.Helper()
-	ctx := context.Background()
-	vpcs, err := c.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: []ec2types.Filter{{Name: aws.String("is-default"), Values: []string{"true"}}}})
-	if err != nil || len(vpcs.Vpcs) != 1 {
-		t.Fatalf("default VPC: %v %+v", err, vpcs)
-	}
-	vpc := aws.ToString(vpcs.Vpcs[0].VpcId)
-	subnets, err := c.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{{Name: aws.String("vpc-id"), Values: []string{vpc}}}})
-	if err != nil || len(subnets.Subnets) < 2 {
-		t.Fatalf("default subnets of %s: %v %+v", vpc, err, subnets)
-	}
-	return vpc, []string{aws.ToString(subnets.Subnets[0].SubnetId), aws.ToString(subnets.Subnets[1].SubnetId)}
 }

@@ -28,12 +28,14 @@ var catalogue = map[model.Family]map[string]model.Severity{
 		"rds-snapshot-public":                model.SeverityCritical,
 	},
 	model.FamilyOutsideVPC: {
-		"rds-instance-outside-vpc": model.SeverityHigh,
+		"rds-instance-outside-vpc":     model.SeverityHigh,
+		"redshift-cluster-outside-vpc": model.SeverityMedium,
 	},
 	model.FamilyUnencrypted: {
-		"rds-instance-unencrypted": model.SeverityHigh,
-		"rds-cluster-unencrypted":  model.SeverityHigh,
-		"rds-snapshot-unencrypted": model.SeverityMedium,
+		"rds-instance-unencrypted":     model.SeverityHigh,
+		"rds-cluster-unencrypted":      model.SeverityHigh,
+		"rds-snapshot-unencrypted":     model.SeverityMedium,
+		"redshift-cluster-unencrypted": model.SeverityHigh,
 	},
 }
 

@@ -28,14 +28,16 @@ var catalogue = map[model.Family]map[string]model.Severity{
 		"rds-snapshot-public":                model.SeverityCritical,
 	},
 	model.FamilyOutsideVPC: {
-		"rds-instance-outside-vpc":     model.SeverityHigh,
-		"redshift-cluster-outside-vpc": model.SeverityMedium,
+		"rds-instance-outside-vpc":        model.SeverityHigh,
+		"elasticache-cluster-outside-vpc": model.SeverityMedium,
+		"redshift-cluster-outside-vpc":    model.SeverityMedium,
 	},
 	model.FamilyUnencrypted: {
-		"rds-instance-unencrypted":     model.SeverityHigh,
-		"rds-cluster-unencrypted":      model.SeverityHigh,
-		"rds-snapshot-unencrypted":     model.SeverityMedium,
-		"redshift-cluster-unencrypted": model.SeverityHigh,
+		"rds-instance-unencrypted":                  model.SeverityHigh,
+		"rds-cluster-unencrypted":                   model.SeverityHigh,
+		"rds-snapshot-unencrypted":                  model.SeverityMedium,
+		"redshift-cluster-unencrypted":              model.SeverityHigh,
+		"elasticache-replication-group-unencrypted": model.SeverityMedium,
 	},
 }
 
@@ -95,7 +97,7 @@ func TestAllScanners(t *testing.T) {
 			}
 		}
 	}
-	if !reflect.DeepEqual(services, map[string]bool{"ec2": true, "rds": true, "redshift": true, "s3": true}) {
+	if !reflect.DeepEqual(services, map[string]bool{"ec2": true, "elasticache": true, "rds": true, "redshift": true, "s3": true}) {
 		t.Errorf("services = %v", services)
 	}
 	// Two calls build independent, equal lists: nothing registers itself.

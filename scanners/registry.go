@@ -12,6 +12,7 @@ import (
 	"github.com/posture-dev/posture/internal/model"
 	"github.com/posture-dev/posture/scanners/ec2"
 	"github.com/posture-dev/posture/scanners/elasticache"
+	"github.com/posture-dev/posture/scanners/lambda"
 	"github.com/posture-dev/posture/scanners/rds"
 	"github.com/posture-dev/posture/scanners/redshift"
 	"github.com/posture-dev/posture/scanners/s3"
@@ -25,6 +26,7 @@ func All() []check.Scanner {
 		redshift.Scanner(),
 		s3.Scanner(),
 		elasticache.Scanner(),
+		lambda.Scanner(),
 	}
 }
 

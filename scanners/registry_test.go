@@ -30,6 +30,7 @@ var catalogue = map[model.Family]map[string]model.Severity{
 	model.FamilyOutsideVPC: {
 		"rds-instance-outside-vpc":        model.SeverityHigh,
 		"elasticache-cluster-outside-vpc": model.SeverityMedium,
+		"lambda-function-outside-vpc":     model.SeverityLow,
 		"redshift-cluster-outside-vpc":    model.SeverityMedium,
 	},
 	model.FamilyUnencrypted: {
@@ -97,7 +98,7 @@ func TestAllScanners(t *testing.T) {
 			}
 		}
 	}
-	if !reflect.DeepEqual(services, map[string]bool{"ec2": true, "elasticache": true, "rds": true, "redshift": true, "s3": true}) {
+	if !reflect.DeepEqual(services, map[string]bool{"ec2": true, "elasticache": true, "lambda": true, "rds": true, "redshift": true, "s3": true}) {
 		t.Errorf("services = %v", services)
 	}
 	// Two calls build independent, equal lists: nothing registers itself.

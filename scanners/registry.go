@@ -11,6 +11,8 @@ import (
 	"github.com/posture-dev/posture/internal/check"
 	"github.com/posture-dev/posture/internal/model"
 	"github.com/posture-dev/posture/scanners/ec2"
+	"github.com/posture-dev/posture/scanners/elasticache"
+	"github.com/posture-dev/posture/scanners/lambda"
 	"github.com/posture-dev/posture/scanners/rds"
 	"github.com/posture-dev/posture/scanners/redshift"
 	"github.com/posture-dev/posture/scanners/s3"
@@ -23,6 +25,8 @@ func All() []check.Scanner {
 		rds.Scanner(),
 		redshift.Scanner(),
 		s3.Scanner(),
+		elasticache.Scanner(),
+		lambda.Scanner(),
 	}
 }
 

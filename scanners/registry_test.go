@@ -10,40 +10,49 @@ import (
 	"github.com/posture-dev/posture/internal/model"
 )
 
-// catalogue is the DESIGN.md section 4 checks this build implements, with
-// their default severities.
-var catalogue = map[string]model.Severity{
-	"ec2-sg-open-admin-port":             model.SeverityCritical,
-	"ec2-sg-open-database-port":          model.SeverityHigh,
-	"ec2-sg-open-all-ports":              model.SeverityCritical,
-	"ec2-sg-default-not-restricted":      model.SeverityMedium,
-	"ec2-nacl-open-admin-port":           model.SeverityMedium,
-	"ec2-instance-internet-exposed":      model.SeverityCritical,
-	"rds-instance-public":                model.SeverityHigh,
-	"redshift-cluster-public":            model.SeverityHigh,
-	"s3-bucket-public":                   model.SeverityHigh,
-	"s3-account-public-access-block-off": model.SeverityMedium,
-	"ec2-snapshot-public":                model.SeverityCritical,
-	"rds-snapshot-public":                model.SeverityCritical,
-	"ec2-instance-outside-vpc":           model.SeverityHigh,
-	"ec2-instance-in-default-vpc":        model.SeverityLow,
-	"ec2-ebs-volume-unencrypted":         model.SeverityHigh,
-	"ec2-ebs-default-encryption-off":     model.SeverityMedium,
-	"ec2-ebs-snapshot-unencrypted":       model.SeverityMedium,
-	"s3-bucket-unencrypted":              model.SeverityHigh,
-	"s3-bucket-tls-not-enforced":         model.SeverityMedium,
-}
-
-// family is the DESIGN.md section 4 family of each check outside the
-// public-exposure family.
-var family = map[string]model.Family{
-	"ec2-instance-outside-vpc":       model.FamilyOutsideVPC,
-	"ec2-instance-in-default-vpc":    model.FamilyOutsideVPC,
-	"ec2-ebs-volume-unencrypted":     model.FamilyUnencrypted,
-	"ec2-ebs-default-encryption-off": model.FamilyUnencrypted,
-	"ec2-ebs-snapshot-unencrypted":   model.FamilyUnencrypted,
-	"s3-bucket-unencrypted":          model.FamilyUnencrypted,
-	"s3-bucket-tls-not-enforced":     model.FamilyUnencrypted,
+// catalogue is DESIGN.md section 4: the v1 checks this build implements, by
+// family, with their default severities.
+var catalogue = map[model.Family]map[string]model.Severity{
+	model.FamilyPublicExposure: {
+		"ec2-sg-open-admin-port":             model.SeverityCritical,
+		"ec2-sg-open-database-port":          model.SeverityHigh,
+		"ec2-sg-open-all-ports":              model.SeverityCritical,
+		"ec2-sg-default-not-restricted":      model.SeverityMedium,
+		"ec2-nacl-open-admin-port":           model.SeverityMedium,
+		"ec2-instance-internet-exposed":      model.SeverityCritical,
+		"rds-instance-public":                model.SeverityHigh,
+		"redshift-cluster-public":            model.SeverityHigh,
+		"s3-bucket-public":                   model.SeverityHigh,
+		"s3-account-public-access-block-off": model.SeverityMedium,
+		"ec2-snapshot-public":                model.SeverityCritical,
+		"rds-snapshot-public":                model.SeverityCritical,
+	},
+	model.FamilyOutsideVPC: {
+		"ec2-instance-outside-vpc":        model.SeverityHigh,
+		"ec2-instance-in-default-vpc":     model.SeverityLow,
+		"rds-instance-outside-vpc":        model.SeverityHigh,
+		"elasticache-cluster-outside-vpc": model.SeverityMedium,
+		"lambda-function-outside-vpc":     model.SeverityLow,
+		"redshift-cluster-outside-vpc":    model.SeverityMedium,
+	},
+	model.FamilyUnencrypted: {
+		"ec2-ebs-volume-unencrypted":                model.SeverityHigh,
+		"ec2-ebs-default-encryption-off":            model.SeverityMedium,
+		"ec2-ebs-snapshot-unencrypted":              model.SeverityMedium,
+		"s3-bucket-unencrypted":                     model.SeverityHigh,
+		"s3-bucket-tls-not-enforced":                model.SeverityMedium,
+		"efs-filesystem-unencrypted":                model.SeverityHigh,
+		"dynamodb-table-default-key":                model.SeverityLow,
+		"sqs-queue-unencrypted":                     model.SeverityMedium,
+		"sns-topic-unencrypted":                     model.SeverityMedium,
+		"cloudtrail-trail-not-kms-encrypted":        model.SeverityMedium,
+		"kinesis-stream-unencrypted":                model.SeverityMedium,
+		"rds-instance-unencrypted":                  model.SeverityHigh,
+		"rds-cluster-unencrypted":                   model.SeverityHigh,
+		"rds-snapshot-unencrypted":                  model.SeverityMedium,
+		"redshift-cluster-unencrypted":              model.SeverityHigh,
+		"elasticache-replication-group-unencrypted": model.SeverityMedium,
+	},
 }
 
 func TestRegistryValidatesWithExactlyTheCatalogue(t *testing.T) {
@@ -55,24 +64,25 @@ func TestRegistryValidatesWithExactlyTheCatalogue(t *testing.T) {
 	for _, m := range metas {
 		got = append(got, m.ID)
 	}
-	for id := range catalogue {
-		want = append(want, id)
+	severity, family := map[string]model.Severity{}, map[string]model.Family{}
+	for _, fam := range []model.Family{model.FamilyPublicExposure, model.FamilyOutsideVPC, model.FamilyUnencrypted, model.FamilyCredentials} {
+		var ids []string
+		for id, sev := range catalogue[fam] {
+			ids = append(ids, id)
+			severity[id], family[id] = sev, fam
+		}
+		sort.Strings(ids)
+		want = append(want, ids...)
 	}
-	sort.Strings(got) // Catalogue orders by family first; TestCatalogueOrder checks that
-	sort.Strings(want)
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("check IDs =\n%v\nwant\n%v", got, want)
 	}
 	for _, m := range metas {
-		if m.Severity != catalogue[m.ID] {
-			t.Errorf("%s: severity %s, DESIGN.md says %s", m.ID, m.Severity, catalogue[m.ID])
+		if m.Severity != severity[m.ID] {
+			t.Errorf("%s: severity %s, DESIGN.md says %s", m.ID, m.Severity, severity[m.ID])
 		}
-		wantFamily := model.FamilyPublicExposure
-		if f, ok := family[m.ID]; ok {
-			wantFamily = f
-		}
-		if m.Family != wantFamily {
-			t.Errorf("%s: family %s, DESIGN.md says %s", m.ID, m.Family, wantFamily)
+		if m.Family != family[m.ID] {
+			t.Errorf("%s: family %s, DESIGN.md says %s", m.ID, m.Family, family[m.ID])
 		}
 		if !strings.HasPrefix(m.ResourceType, "AWS::") {
 			t.Errorf("%s: resource type %q is not a CloudFormation type", m.ID, m.ResourceType)
@@ -101,7 +111,7 @@ func TestAllScanners(t *testing.T) {
 			}
 		}
 	}
-	if !reflect.DeepEqual(services, map[string]bool{"ec2": true, "rds": true, "redshift": true, "s3": true}) {
+	if !reflect.DeepEqual(services, map[string]bool{"ec2": true, "elasticache": true, "lambda": true, "rds": true, "redshift": true, "s3": true}) {
 		t.Errorf("services = %v", services)
 	}
 	// Two calls build independent, equal lists: nothing registers itself.

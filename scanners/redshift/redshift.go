@@ -29,8 +29,12 @@ type Cluster struct {
 	ID                 string `json:"id"`
 	PubliclyAccessible bool   `json:"publicly_accessible"`
 	Encrypted          bool   `json:"encrypted"`
+	KMSKeyID           string `json:"kms_key_id,omitempty"`
 	VPCID              string `json:"vpc_id,omitempty"`
-	Endpoint           string `json:"endpoint,omitempty"`
+	// SubnetGroup is the cluster subnet group (a set of VPC subnets) the
+	// cluster was launched in.
+	SubnetGroup string `json:"cluster_subnet_group,omitempty"`
+	Endpoint    string `json:"endpoint,omitempty"`
 }
 
 // Scanner returns the Redshift scanner with its checks.
@@ -59,7 +63,8 @@ func collect(ctx context.Context, api redshift.DescribeClustersAPIClient, scope 
 		for _, c := range page.Clusters {
 			cl := Cluster{
 				ID: aws.ToString(c.ClusterIdentifier), PubliclyAccessible: aws.ToBool(c.PubliclyAccessible),
-				Encrypted: aws.ToBool(c.Encrypted), VPCID: aws.ToString(c.VpcId),
+				Encrypted: aws.ToBool(c.Encrypted), KMSKeyID: aws.ToString(c.KmsKeyId),
+				VPCID: aws.ToString(c.VpcId), SubnetGroup: aws.ToString(c.ClusterSubnetGroupName),
 			}
 			if c.Endpoint != nil {
 				cl.Endpoint = aws.ToString(c.Endpoint.Address)
@@ -84,17 +89,44 @@ func Checks() []check.Check[Inventory] {
 			Needs: []string{PartClusters},
 			Eval:  publicCheck,
 		},
+		{
+			Meta: check.Meta{
+				ID: "redshift-cluster-outside-vpc", Title: "Redshift cluster is not in a VPC",
+				Family: model.FamilyOutsideVPC, Service: "redshift", Severity: model.SeverityMedium, ResourceType: "AWS::Redshift::Cluster",
+				Rationale:   "A cluster outside a VPC (EC2-Classic) has no subnet, route table or network ACL of the account around it and cannot use VPC-only features such as enhanced VPC routing.",
+				Remediation: "Create a cluster subnet group and move the cluster into the VPC (restore a snapshot into it, or use the EC2-Classic migration path).",
+				References:  []string{"https://docs.aws.amazon.com/redshift/latest/mgmt/managing-clusters-vpc.html", "https://docs.aws.amazon.com/redshift/latest/mgmt/working-with-cluster-subnet-groups.html"},
+			},
+			Needs: []string{PartClusters},
+			Eval:  outsideVPCCheck,
+		},
+		{
+			Meta: check.Meta{
+				ID: "redshift-cluster-unencrypted", Title: "Redshift cluster is not encrypted",
+				Family: model.FamilyUnencrypted, Service: "redshift", Severity: model.SeverityHigh, ResourceType: "AWS::Redshift::Cluster",
+				Rationale:   "An unencrypted cluster stores its data blocks, system metadata and snapshots in clear.",
+				Remediation: "Modify the cluster to enable encryption with an AWS KMS key (Redshift migrates the data to an encrypted cluster).",
+				References:  []string{"https://docs.aws.amazon.com/redshift/latest/mgmt/working-with-db-encryption.html", "https://docs.aws.amazon.com/securityhub/latest/userguide/redshift-controls.html#redshift-10"},
+			},
+			Needs: []string{PartClusters},
+			Eval:  unencryptedCheck,
+		},
 	}
 }
 
-func publicCheck(inv *Inventory) []check.Finding {
+// clusterARN builds a cluster's ARN, which DescribeClusters does not report.
+func clusterARN(inv *Inventory, id string) string {
 	partition := inv.Partition
 	if partition == "" {
 		partition = "aws"
 	}
+	return fmt.Sprintf("arn:%s:redshift:%s:%s:cluster:%s", partition, inv.Region, inv.AccountID, id)
+}
+
+func publicCheck(inv *Inventory) []check.Finding {
 	var out []check.Finding
 	for _, c := range inv.Clusters {
-		a := fmt.Sprintf("arn:%s:redshift:%s:%s:cluster:%s", partition, inv.Region, inv.AccountID, c.ID)
+		a := clusterARN(inv, c.ID)
 		evidence := map[string]any{"publicly_accessible": c.PubliclyAccessible, "vpc_id": c.VPCID}
 		if c.PubliclyAccessible {
 			evidence["endpoint"] = c.Endpoint
@@ -102,6 +134,42 @@ func publicCheck(inv *Inventory) []check.Finding {
 			continue
 		}
 		out = append(out, check.Pass(c.ID, a, fmt.Sprintf("Redshift cluster %s is not publicly accessible", c.ID), evidence))
+	}
+	return out
+}
+
+// outsideVPCCheck fails a cluster that is in no VPC. A cluster is in a VPC
+// when DescribeClusters reports its VpcId, or when it has a cluster subnet
+// group: a subnet group is a set of VPC subnets, and a cluster launched in
+// one is in that VPC even where the VpcId is not reported. Only a cluster
+// with neither is outside a VPC (EC2-Classic).
+func outsideVPCCheck(inv *Inventory) []check.Finding {
+	var out []check.Finding
+	for _, c := range inv.Clusters {
+		a := clusterARN(inv, c.ID)
+		evidence := map[string]any{"vpc_id": c.VPCID, "cluster_subnet_group": c.SubnetGroup}
+		switch {
+		case c.VPCID != "":
+			out = append(out, check.Pass(c.ID, a, fmt.Sprintf("Redshift cluster %s is in VPC %s", c.ID, c.VPCID), evidence))
+		case c.SubnetGroup != "":
+			out = append(out, check.Pass(c.ID, a, fmt.Sprintf("Redshift cluster %s is in a VPC through its cluster subnet group %s", c.ID, c.SubnetGroup), evidence))
+		default:
+			out = append(out, check.Fail(c.ID, a, fmt.Sprintf("Redshift cluster %s has no VPC and no cluster subnet group: it is not in a VPC", c.ID), evidence))
+		}
+	}
+	return out
+}
+
+func unencryptedCheck(inv *Inventory) []check.Finding {
+	var out []check.Finding
+	for _, c := range inv.Clusters {
+		a := clusterARN(inv, c.ID)
+		evidence := map[string]any{"encrypted": c.Encrypted, "kms_key_id": c.KMSKeyID}
+		if !c.Encrypted {
+			out = append(out, check.Fail(c.ID, a, fmt.Sprintf("Redshift cluster %s is not encrypted", c.ID), evidence))
+			continue
+		}
+		out = append(out, check.Pass(c.ID, a, fmt.Sprintf("Redshift cluster %s is encrypted", c.ID), evidence))
 	}
 	return out
 }

@@ -1,0 +1,125 @@
+package rds
+
+import (
+	"context"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+
+	"github.com/posture-dev/posture/internal/check"
+	"github.com/posture-dev/posture/internal/fanout"
+)
+
+// API is the read-only subset of the RDS client the collector calls.
+type API interface {
+	rds.DescribeDBInstancesAPIClient
+	rds.DescribeDBClustersAPIClient
+	rds.DescribeDBSnapshotsAPIClient
+	DescribeDBSnapshotAttributes(ctx context.Context, in *rds.DescribeDBSnapshotAttributesInput, optFns ...func(*rds.Options)) (*rds.DescribeDBSnapshotAttributesOutput, error)
+}
+
+// Collect gathers the region's DB instances, DB clusters and DB snapshots
+// (every page), and the restore attribute of each manual snapshot: no list
+// call reports it. It calls only what the selected checks need.
+func Collect(ctx context.Context, scope check.Scope, gaps *check.Gaps) *Inventory {
+	return collect(ctx, rds.NewFromConfig(scope.Config), scope, gaps)
+}
+
+func collect(ctx context.Context, api API, scope check.Scope, gaps *check.Gaps) *Inventory {
+	inv := &Inventory{AccountID: scope.AccountID, Region: scope.Region}
+	if scope.Wants(PartInstances) {
+		p := rds.NewDescribeDBInstancesPaginator(api, &rds.DescribeDBInstancesInput{})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				gaps.Add(PartInstances, "DescribeDBInstances", "", err)
+				inv.Instances = nil
+				break
+			}
+			for _, d := range page.DBInstances {
+				db := DBInstance{
+					ID: aws.ToString(d.DBInstanceIdentifier), ARN: aws.ToString(d.DBInstanceArn),
+					Engine: aws.ToString(d.Engine), PubliclyAccessible: d.PubliclyAccessible,
+					StorageEncrypted: aws.ToBool(d.StorageEncrypted), KMSKeyID: aws.ToString(d.KmsKeyId),
+				}
+				if d.DBSubnetGroup != nil {
+					db.SubnetGroup = aws.ToString(d.DBSubnetGroup.DBSubnetGroupName)
+					db.VPCID = aws.ToString(d.DBSubnetGroup.VpcId)
+				}
+				if d.Endpoint != nil {
+					db.Endpoint = aws.ToString(d.Endpoint.Address)
+				}
+				inv.Instances = append(inv.Instances, db)
+			}
+		}
+	}
+	if scope.Wants(PartClusters) {
+		p := rds.NewDescribeDBClustersPaginator(api, &rds.DescribeDBClustersInput{})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				gaps.Add(PartClusters, "DescribeDBClusters", "", err)
+				inv.Clusters = nil
+				break
+			}
+			for _, c := range page.DBClusters {
+				inv.Clusters = append(inv.Clusters, DBCluster{
+					ID: aws.ToString(c.DBClusterIdentifier), ARN: aws.ToString(c.DBClusterArn), Engine: aws.ToString(c.Engine),
+					StorageEncrypted: aws.ToBool(c.StorageEncrypted), KMSKeyID: aws.ToString(c.KmsKeyId),
+				})
+			}
+		}
+	}
+	if scope.Wants(PartSnapshots) {
+		p := rds.NewDescribeDBSnapshotsPaginator(api, &rds.DescribeDBSnapshotsInput{})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				gaps.Add(PartSnapshots, "DescribeDBSnapshots", "", err)
+				inv.Snapshots = nil
+				break
+			}
+			for _, s := range page.DBSnapshots {
+				inv.Snapshots = append(inv.Snapshots, DBSnapshot{
+					ID: aws.ToString(s.DBSnapshotIdentifier), ARN: aws.ToString(s.DBSnapshotArn),
+					InstanceID: aws.ToString(s.DBInstanceIdentifier), Type: aws.ToString(s.SnapshotType),
+					Encrypted: aws.ToBool(s.Encrypted), KMSKeyID: aws.ToString(s.KmsKeyId),
+				})
+			}
+		}
+		if scope.Wants(PartSnapshotPermissions) {
+			collectSnapshotPermissions(ctx, api, inv.Snapshots, gaps)
+		}
+	}
+	return inv
+}
+
+func collectSnapshotPermissions(ctx context.Context, api API, snaps []DBSnapshot, gaps *check.Gaps) {
+	fanout.Each(ctx, len(snaps), fanout.DefaultLimit, func(ctx context.Context, i int) {
+		s := &snaps[i]
+		if s.Type != "manual" {
+			return // automated snapshots cannot be shared
+		}
+		out, err := api.DescribeDBSnapshotAttributes(ctx, &rds.DescribeDBSnapshotAttributesInput{DBSnapshotIdentifier: aws.String(s.ID)})
+		if err != nil {
+			gaps.Add(PartSnapshotPermissions, "DescribeDBSnapshotAttributes", s.ID, err)
+			s.PermissionsError = check.ErrorText(err)
+			return
+		}
+		if out.DBSnapshotAttributesResult == nil {
+			return
+		}
+		for _, attr := range out.DBSnapshotAttributesResult.DBSnapshotAttributes {
+			if aws.ToString(attr.AttributeName) != "restore" {
+				continue
+			}
+			for _, v := range attr.AttributeValues {
+				if v == "all" {
+					s.Public = true
+				} else {
+					s.SharedWith = append(s.SharedWith, v)
+				}
+			}
+		}
+	})
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/posture-dev/posture/internal/check"
 	"github.com/posture-dev/posture/internal/model"
 	"github.com/posture-dev/posture/scanners/ec2"
+	"github.com/posture-dev/posture/scanners/efs"
 	"github.com/posture-dev/posture/scanners/rds"
 	"github.com/posture-dev/posture/scanners/redshift"
 	"github.com/posture-dev/posture/scanners/s3"
@@ -20,6 +21,7 @@ import (
 func All() []check.Scanner {
 	return []check.Scanner{
 		ec2.Scanner(),
+		efs.Scanner(),
 		rds.Scanner(),
 		redshift.Scanner(),
 		s3.Scanner(),

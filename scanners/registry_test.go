@@ -10,8 +10,9 @@ import (
 	"github.com/posture-dev/posture/internal/model"
 )
 
-// catalogue is DESIGN.md section 4's public-exposure family: the v1 checks
-// this build implements, with their default severities.
+// catalogue is the v1 checks of DESIGN.md section 4 that this build
+// implements, with their default severities: the public-exposure family and
+// part of the unencrypted-data-stores family.
 var catalogue = map[string]model.Severity{
 	"ec2-sg-open-admin-port":             model.SeverityCritical,
 	"ec2-sg-open-database-port":          model.SeverityHigh,
@@ -25,6 +26,13 @@ var catalogue = map[string]model.Severity{
 	"s3-account-public-access-block-off": model.SeverityMedium,
 	"ec2-snapshot-public":                model.SeverityCritical,
 	"rds-snapshot-public":                model.SeverityCritical,
+	"efs-filesystem-unencrypted":         model.SeverityHigh,
+}
+
+// unencrypted lists the catalogue's checks of the unencrypted-data-stores
+// family; the others are public exposure.
+var unencrypted = map[string]bool{
+	"efs-filesystem-unencrypted": true,
 }
 
 func TestRegistryValidatesWithExactlyTheCatalogue(t *testing.T) {
@@ -39,6 +47,7 @@ func TestRegistryValidatesWithExactlyTheCatalogue(t *testing.T) {
 	for id := range catalogue {
 		want = append(want, id)
 	}
+	sort.Strings(got) // Catalogue orders by family first; TestCatalogueOrder checks that
 	sort.Strings(want)
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("check IDs =\n%v\nwant\n%v", got, want)
@@ -47,8 +56,12 @@ func TestRegistryValidatesWithExactlyTheCatalogue(t *testing.T) {
 		if m.Severity != catalogue[m.ID] {
 			t.Errorf("%s: severity %s, DESIGN.md says %s", m.ID, m.Severity, catalogue[m.ID])
 		}
-		if m.Family != model.FamilyPublicExposure {
-			t.Errorf("%s: family %s", m.ID, m.Family)
+		family := model.FamilyPublicExposure
+		if unencrypted[m.ID] {
+			family = model.FamilyUnencrypted
+		}
+		if m.Family != family {
+			t.Errorf("%s: family %s, want %s", m.ID, m.Family, family)
 		}
 		if !strings.HasPrefix(m.ResourceType, "AWS::") {
 			t.Errorf("%s: resource type %q is not a CloudFormation type", m.ID, m.ResourceType)
@@ -77,7 +90,13 @@ func TestAllScanners(t *testing.T) {
 			}
 		}
 	}
-	if !reflect.DeepEqual(services, map[string]bool{"ec2": true, "rds": true, "redshift": true, "s3": true}) {
+	if !reflect.DeepEqual(services, map[string]bool{
+		"ec2":      true,
+		"efs":      true,
+		"rds":      true,
+		"redshift": true,
+		"s3":       true,
+	}) {
 		t.Errorf("services = %v", services)
 	}
 	// Two calls build independent, equal lists: nothing registers itself.

@@ -27,12 +27,14 @@ var catalogue = map[string]model.Severity{
 	"ec2-snapshot-public":                model.SeverityCritical,
 	"rds-snapshot-public":                model.SeverityCritical,
 	"efs-filesystem-unencrypted":         model.SeverityHigh,
+	"dynamodb-table-default-key":         model.SeverityLow,
 }
 
 // unencrypted lists the catalogue's checks of the unencrypted-data-stores
 // family; the others are public exposure.
 var unencrypted = map[string]bool{
 	"efs-filesystem-unencrypted": true,
+	"dynamodb-table-default-key": true,
 }
 
 func TestRegistryValidatesWithExactlyTheCatalogue(t *testing.T) {
@@ -91,6 +93,7 @@ func TestAllScanners(t *testing.T) {
 		}
 	}
 	if !reflect.DeepEqual(services, map[string]bool{
+		"dynamodb": true,
 		"ec2":      true,
 		"efs":      true,
 		"rds":      true,

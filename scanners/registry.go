@@ -16,6 +16,7 @@ import (
 	"github.com/posture-dev/posture/scanners/rds"
 	"github.com/posture-dev/posture/scanners/redshift"
 	"github.com/posture-dev/posture/scanners/s3"
+	"github.com/posture-dev/posture/scanners/sqs"
 )
 
 // All returns every scanner, in a stable order.
@@ -27,6 +28,7 @@ func All() []check.Scanner {
 		rds.Scanner(),
 		redshift.Scanner(),
 		s3.Scanner(),
+		sqs.Scanner(),
 	}
 }
 

@@ -28,6 +28,7 @@ var catalogue = map[string]model.Severity{
 	"rds-snapshot-public":                model.SeverityCritical,
 	"efs-filesystem-unencrypted":         model.SeverityHigh,
 	"dynamodb-table-default-key":         model.SeverityLow,
+	"sqs-queue-unencrypted":              model.SeverityMedium,
 }
 
 // unencrypted lists the catalogue's checks of the unencrypted-data-stores
@@ -35,6 +36,7 @@ var catalogue = map[string]model.Severity{
 var unencrypted = map[string]bool{
 	"efs-filesystem-unencrypted": true,
 	"dynamodb-table-default-key": true,
+	"sqs-queue-unencrypted":      true,
 }
 
 func TestRegistryValidatesWithExactlyTheCatalogue(t *testing.T) {
@@ -99,6 +101,7 @@ func TestAllScanners(t *testing.T) {
 		"rds":      true,
 		"redshift": true,
 		"s3":       true,
+		"sqs":      true,
 	}) {
 		t.Errorf("services = %v", services)
 	}

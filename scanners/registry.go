@@ -16,6 +16,7 @@ import (
 	"github.com/posture-dev/posture/scanners/rds"
 	"github.com/posture-dev/posture/scanners/redshift"
 	"github.com/posture-dev/posture/scanners/s3"
+	"github.com/posture-dev/posture/scanners/sns"
 	"github.com/posture-dev/posture/scanners/sqs"
 )
 
@@ -28,6 +29,7 @@ func All() []check.Scanner {
 		rds.Scanner(),
 		redshift.Scanner(),
 		s3.Scanner(),
+		sns.Scanner(),
 		sqs.Scanner(),
 	}
 }

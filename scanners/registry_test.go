@@ -29,6 +29,7 @@ var catalogue = map[string]model.Severity{
 	"efs-filesystem-unencrypted":         model.SeverityHigh,
 	"dynamodb-table-default-key":         model.SeverityLow,
 	"sqs-queue-unencrypted":              model.SeverityMedium,
+	"sns-topic-unencrypted":              model.SeverityMedium,
 }
 
 // unencrypted lists the catalogue's checks of the unencrypted-data-stores
@@ -37,6 +38,7 @@ var unencrypted = map[string]bool{
 	"efs-filesystem-unencrypted": true,
 	"dynamodb-table-default-key": true,
 	"sqs-queue-unencrypted":      true,
+	"sns-topic-unencrypted":      true,
 }
 
 func TestRegistryValidatesWithExactlyTheCatalogue(t *testing.T) {
@@ -101,6 +103,7 @@ func TestAllScanners(t *testing.T) {
 		"rds":      true,
 		"redshift": true,
 		"s3":       true,
+		"sns":      true,
 		"sqs":      true,
 	}) {
 		t.Errorf("services = %v", services)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/posture-dev/posture/internal/check"
 	"github.com/posture-dev/posture/internal/model"
+	"github.com/posture-dev/posture/scanners/cloudtrail"
 	"github.com/posture-dev/posture/scanners/dynamodb"
 	"github.com/posture-dev/posture/scanners/ec2"
 	"github.com/posture-dev/posture/scanners/efs"
@@ -23,6 +24,7 @@ import (
 // All returns every scanner, in a stable order.
 func All() []check.Scanner {
 	return []check.Scanner{
+		cloudtrail.Scanner(),
 		dynamodb.Scanner(),
 		ec2.Scanner(),
 		efs.Scanner(),

@@ -30,15 +30,17 @@ var catalogue = map[string]model.Severity{
 	"dynamodb-table-default-key":         model.SeverityLow,
 	"sqs-queue-unencrypted":              model.SeverityMedium,
 	"sns-topic-unencrypted":              model.SeverityMedium,
+	"cloudtrail-trail-not-kms-encrypted": model.SeverityMedium,
 }
 
 // unencrypted lists the catalogue's checks of the unencrypted-data-stores
 // family; the others are public exposure.
 var unencrypted = map[string]bool{
-	"efs-filesystem-unencrypted": true,
-	"dynamodb-table-default-key": true,
-	"sqs-queue-unencrypted":      true,
-	"sns-topic-unencrypted":      true,
+	"efs-filesystem-unencrypted":         true,
+	"dynamodb-table-default-key":         true,
+	"sqs-queue-unencrypted":              true,
+	"sns-topic-unencrypted":              true,
+	"cloudtrail-trail-not-kms-encrypted": true,
 }
 
 func TestRegistryValidatesWithExactlyTheCatalogue(t *testing.T) {
@@ -97,14 +99,15 @@ func TestAllScanners(t *testing.T) {
 		}
 	}
 	if !reflect.DeepEqual(services, map[string]bool{
-		"dynamodb": true,
-		"ec2":      true,
-		"efs":      true,
-		"rds":      true,
-		"redshift": true,
-		"s3":       true,
-		"sns":      true,
-		"sqs":      true,
+		"cloudtrail": true,
+		"dynamodb":   true,
+		"ec2":        true,
+		"efs":        true,
+		"rds":        true,
+		"redshift":   true,
+		"s3":         true,
+		"sns":        true,
+		"sqs":        true,
 	}) {
 		t.Errorf("services = %v", services)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/posture-dev/posture/scanners/dynamodb"
 	"github.com/posture-dev/posture/scanners/ec2"
 	"github.com/posture-dev/posture/scanners/efs"
+	"github.com/posture-dev/posture/scanners/kinesis"
 	"github.com/posture-dev/posture/scanners/rds"
 	"github.com/posture-dev/posture/scanners/redshift"
 	"github.com/posture-dev/posture/scanners/s3"
@@ -28,6 +29,7 @@ func All() []check.Scanner {
 		dynamodb.Scanner(),
 		ec2.Scanner(),
 		efs.Scanner(),
+		kinesis.Scanner(),
 		rds.Scanner(),
 		redshift.Scanner(),
 		s3.Scanner(),

@@ -31,6 +31,7 @@ var catalogue = map[string]model.Severity{
 	"sqs-queue-unencrypted":              model.SeverityMedium,
 	"sns-topic-unencrypted":              model.SeverityMedium,
 	"cloudtrail-trail-not-kms-encrypted": model.SeverityMedium,
+	"kinesis-stream-unencrypted":         model.SeverityMedium,
 }
 
 // unencrypted lists the catalogue's checks of the unencrypted-data-stores
@@ -41,6 +42,7 @@ var unencrypted = map[string]bool{
 	"sqs-queue-unencrypted":              true,
 	"sns-topic-unencrypted":              true,
 	"cloudtrail-trail-not-kms-encrypted": true,
+	"kinesis-stream-unencrypted":         true,
 }
 
 func TestRegistryValidatesWithExactlyTheCatalogue(t *testing.T) {
@@ -103,6 +105,7 @@ func TestAllScanners(t *testing.T) {
 		"dynamodb":   true,
 		"ec2":        true,
 		"efs":        true,
+		"kinesis":    true,
 		"rds":        true,
 		"redshift":   true,
 		"s3":         true,

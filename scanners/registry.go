@@ -10,23 +10,35 @@ import (
 
 	"github.com/posture-dev/posture/internal/check"
 	"github.com/posture-dev/posture/internal/model"
+	"github.com/posture-dev/posture/scanners/cloudtrail"
+	"github.com/posture-dev/posture/scanners/dynamodb"
 	"github.com/posture-dev/posture/scanners/ec2"
+	"github.com/posture-dev/posture/scanners/efs"
 	"github.com/posture-dev/posture/scanners/elasticache"
+	"github.com/posture-dev/posture/scanners/kinesis"
 	"github.com/posture-dev/posture/scanners/lambda"
 	"github.com/posture-dev/posture/scanners/rds"
 	"github.com/posture-dev/posture/scanners/redshift"
 	"github.com/posture-dev/posture/scanners/s3"
+	"github.com/posture-dev/posture/scanners/sns"
+	"github.com/posture-dev/posture/scanners/sqs"
 )
 
 // All returns every scanner, in a stable order.
 func All() []check.Scanner {
 	return []check.Scanner{
+		cloudtrail.Scanner(),
+		dynamodb.Scanner(),
 		ec2.Scanner(),
+		efs.Scanner(),
+		elasticache.Scanner(),
+		kinesis.Scanner(),
+		lambda.Scanner(),
 		rds.Scanner(),
 		redshift.Scanner(),
 		s3.Scanner(),
-		elasticache.Scanner(),
-		lambda.Scanner(),
+		sns.Scanner(),
+		sqs.Scanner(),
 	}
 }
 

@@ -111,7 +111,20 @@ func TestAllScanners(t *testing.T) {
 			}
 		}
 	}
-	if !reflect.DeepEqual(services, map[string]bool{"ec2": true, "elasticache": true, "lambda": true, "rds": true, "redshift": true, "s3": true}) {
+	if !reflect.DeepEqual(services, map[string]bool{
+		"cloudtrail":  true,
+		"dynamodb":    true,
+		"ec2":         true,
+		"efs":         true,
+		"elasticache": true,
+		"kinesis":     true,
+		"lambda":      true,
+		"rds":         true,
+		"redshift":    true,
+		"s3":          true,
+		"sns":         true,
+		"sqs":         true,
+	}) {
 		t.Errorf("services = %v", services)
 	}
 	// Two calls build independent, equal lists: nothing registers itself.

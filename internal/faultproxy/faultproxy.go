@@ -82,6 +82,11 @@ type Rule struct {
 	// QueryHas is a query parameter key that must be present, e.g. "policy"
 	// or "encryption" for S3 sub-resources.
 	QueryHas string
+	// BodyContains is a substring of the raw request body, to target one
+	// resource of a JSON or query-protocol call, which names it in the body:
+	// a queue URL, a table name, a topic ARN. Query-protocol bodies are
+	// form-encoded, so match the encoded form (an ARN's ':' is "%3A").
+	BodyContains string
 	// Fault is what to inject.
 	Fault Fault
 	// Probability is the fraction of matching requests that get the fault;
@@ -111,7 +116,8 @@ func (r Rule) matches(req *http.Request, info requestInfo) bool {
 		(r.Action == "" || r.Action == info.action) &&
 		(r.AccessKeyID == "" || r.AccessKeyID == info.accessKeyID) &&
 		(r.PathContains == "" || strings.Contains(req.URL.Path, r.PathContains)) &&
-		(r.QueryHas == "" || req.URL.Query().Has(r.QueryHas))
+		(r.QueryHas == "" || req.URL.Query().Has(r.QueryHas)) &&
+		(r.BodyContains == "" || bytes.Contains(info.body, []byte(r.BodyContains)))
 }
 
 // Options configures NewWithOptions.
@@ -343,6 +349,7 @@ type requestInfo struct {
 	accessKeyID string
 	action      string
 	protocol    protocol
+	body        []byte
 }
 
 // wrappedRESTXMLServices are restXml services whose errors use the
@@ -351,7 +358,7 @@ var wrappedRESTXMLServices = map[string]bool{"route53": true, "cloudfront": true
 
 // inspect extracts the signing scope, the operation and the protocol.
 func inspect(r *http.Request, body []byte) requestInfo {
-	var info requestInfo
+	info := requestInfo{body: body}
 	info.accessKeyID, info.service = credentialScope(r)
 
 	target := r.Header.Get("X-Amz-Target")

@@ -581,3 +581,33 @@ func TestNewRejectsBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestBodyContainsTargetsOneResource: JSON and query protocols name the
+// resource in the body, so BodyContains faults one table and forwards the
+// same operation on another.
+func TestBodyContainsTargetsOneResource(t *testing.T) {
+	rec := &recorder{}
+	backend := httptest.NewServer(rec)
+	defer backend.Close()
+	p := newProxy(t, backend.URL, faultproxy.Rule{Service: "dynamodb", Action: "DescribeTable", BodyContains: `"TableName":"denied"`, Fault: faultproxy.AccessDenied})
+
+	send := func(table string) (*http.Response, []byte) {
+		req := signedRequest(t, http.MethodPost, p.URL+"/", "dynamodb", `{"TableName":"`+table+`"}`,
+			map[string]string{"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "DynamoDB_20120810.DescribeTable"})
+		return do(t, req)
+	}
+	if resp, body := send("denied"); resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "AccessDeniedException") {
+		t.Errorf("denied table: %s %s", resp.Status, body)
+	}
+	if resp, body := send("allowed"); resp.StatusCode != http.StatusOK || string(body) != "ok" {
+		t.Errorf("allowed table: %s %q, want it forwarded", resp.Status, body)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if rec.body != `{"TableName":"allowed"}` {
+		t.Errorf("backend saw body %q, want the allowed table's request intact", rec.body)
+	}
+	if got := p.Injected()[faultproxy.AccessDenied]; got != 1 {
+		t.Errorf("injected AccessDenied = %d, want 1", got)
+	}
+}

@@ -1,0 +1,118 @@
+// Package efs collects the EFS file systems of one region and holds the
+// checks that read them.
+package efs
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/efs"
+
+	"github.com/posture-dev/posture/internal/check"
+	"github.com/posture-dev/posture/internal/model"
+)
+
+// PartFileSystems is the inventory part holding the file systems.
+const PartFileSystems = "file-systems"
+
+// Inventory is what the EFS scanner collects in one region.
+type Inventory struct {
+	AccountID   string       `json:"account_id"`
+	Region      string       `json:"region"`
+	Partition   string       `json:"partition"`
+	FileSystems []FileSystem `json:"file_systems"`
+}
+
+// FileSystem is an EFS file system.
+type FileSystem struct {
+	ID string `json:"id"`
+	// ARN is the ARN DescribeFileSystems returned; empty when it gave none.
+	ARN       string `json:"arn,omitempty"`
+	Name      string `json:"name,omitempty"`
+	Encrypted bool   `json:"encrypted"`
+	KMSKeyID  string `json:"kms_key_id,omitempty"`
+}
+
+// Scanner returns the EFS scanner with its checks.
+func Scanner() check.Service[Inventory] {
+	return check.Service[Inventory]{Name: "efs", Collect: Collect, List: Checks()}
+}
+
+// Collect lists the region's file systems (every page).
+func Collect(ctx context.Context, scope check.Scope, gaps *check.Gaps) *Inventory {
+	return collect(ctx, efs.NewFromConfig(scope.Config), scope, gaps)
+}
+
+func collect(ctx context.Context, api efs.DescribeFileSystemsAPIClient, scope check.Scope, gaps *check.Gaps) *Inventory {
+	inv := &Inventory{AccountID: scope.AccountID, Region: scope.Region, Partition: scope.Partition}
+	if !scope.Wants(PartFileSystems) {
+		return inv
+	}
+	p := efs.NewDescribeFileSystemsPaginator(api, &efs.DescribeFileSystemsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			gaps.Add(PartFileSystems, "DescribeFileSystems", "", fmt.Errorf("describe EFS file systems in %s: %w", scope.Region, err))
+			inv.FileSystems = nil
+			return inv
+		}
+		for _, fs := range page.FileSystems {
+			inv.FileSystems = append(inv.FileSystems, FileSystem{
+				ID: aws.ToString(fs.FileSystemId), ARN: aws.ToString(fs.FileSystemArn), Name: aws.ToString(fs.Name),
+				Encrypted: aws.ToBool(fs.Encrypted), KMSKeyID: aws.ToString(fs.KmsKeyId),
+			})
+		}
+	}
+	return inv
+}
+
+// Checks returns the EFS checks.
+func Checks() []check.Check[Inventory] {
+	return []check.Check[Inventory]{
+		{
+			Meta: check.Meta{
+				ID: "efs-filesystem-unencrypted", Title: "EFS file system is not encrypted at rest",
+				Family: model.FamilyUnencrypted, Service: "efs", Severity: model.SeverityHigh, ResourceType: "AWS::EFS::FileSystem",
+				Rationale:   "An unencrypted file system keeps its files, and their backups, in clear text on the storage AWS manages; encryption at rest can only be chosen when the file system is created.",
+				Remediation: "Create an encrypted file system (Encrypted=true, ideally with a customer managed KMS key), copy the data across with AWS DataSync or AWS Backup, and delete the unencrypted one.",
+				References:  []string{"https://docs.aws.amazon.com/efs/latest/ug/encryption-at-rest.html", "https://docs.aws.amazon.com/securityhub/latest/userguide/efs-controls.html#efs-1"},
+			},
+			Needs: []string{PartFileSystems},
+			Eval:  unencryptedCheck,
+		},
+	}
+}
+
+func unencryptedCheck(inv *Inventory) []check.Finding {
+	partition := inv.Partition
+	if partition == "" {
+		partition = "aws"
+	}
+	var out []check.Finding
+	for _, fs := range inv.FileSystems {
+		a := fs.ARN
+		if a == "" {
+			a = fmt.Sprintf("arn:%s:elasticfilesystem:%s:%s:file-system/%s", partition, inv.Region, inv.AccountID, fs.ID)
+		}
+		evidence := map[string]any{"encrypted": fs.Encrypted, "kms_key_id": orAbsent(fs.KMSKeyID)}
+		if fs.Name != "" {
+			evidence["name"] = fs.Name
+		}
+		if !fs.Encrypted {
+			out = append(out, check.Fail(fs.ID, a, fmt.Sprintf("EFS file system %s is not encrypted at rest", fs.ID), evidence))
+			continue
+		}
+		out = append(out, check.Pass(fs.ID, a, fmt.Sprintf("EFS file system %s is encrypted at rest", fs.ID), evidence))
+	}
+	return out
+}
+
+// orAbsent renders an attribute for evidence: its value, or "absent" when
+// the API returned none.
+func orAbsent(s string) string {
+	if s == "" {
+		return "absent"
+	}
+	return s
+}

@@ -228,6 +228,30 @@ func demoBuckets() []bucket {
   }]
 }`},
 		{role: "eu-exports-bucket", name: "acme-eu-customer-exports", region: SecondaryRegion, encrypt: true, block: true},
+		{role: "audit-logs-bucket", name: "acme-audit-logs", region: PrimaryRegion, encrypt: true, block: true, policy: `{
+  "Version": "2012-10-17",
+  "Statement": [{
+    "Sid": "CloudTrailAclCheck",
+    "Effect": "Allow",
+    "Principal": {"Service": "cloudtrail.amazonaws.com"},
+    "Action": "s3:GetBucketAcl",
+    "Resource": "arn:aws:s3:::%[1]s"
+  }, {
+    "Sid": "CloudTrailWrite",
+    "Effect": "Allow",
+    "Principal": {"Service": "cloudtrail.amazonaws.com"},
+    "Action": "s3:PutObject",
+    "Resource": "arn:aws:s3:::%[1]s/AWSLogs/*",
+    "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}
+  }, {
+    "Sid": "DenyInsecureTransport",
+    "Effect": "Deny",
+    "Principal": {"AWS": "*"},
+    "Action": "*",
+    "Resource": ["arn:aws:s3:::%[1]s", "arn:aws:s3:::%[1]s/*"],
+    "Condition": {"Bool": {"aws:SecureTransport": false}}
+  }]
+}`},
 	}
 }
 

@@ -85,8 +85,8 @@
 //	redshift-cluster-outside-vpc               euw1    eu-marketing-dw             PASS    public, but in cluster subnet group acme-eu-marketing
 //	ec2-ebs-volume-unencrypted                 use1    legacy-fileshare-vol        FAIL    Encrypted=false
 //	ec2-ebs-volume-unencrypted                 use1    prod-app-data-vol           PASS    Encrypted=true
-//	ec2-ebs-default-encryption-off             use1    use1-ebs-default            FAIL    never turned on in us-east-1
-//	ec2-ebs-default-encryption-off             euw1    euw1-ebs-default            PASS    turned on in eu-west-1
+//	ec2-ebs-default-encryption-off             use1    account                     FAIL    never turned on in us-east-1
+//	ec2-ebs-default-encryption-off             euw1    account                     PASS    turned on in eu-west-1
 //	ec2-ebs-snapshot-unencrypted               use1    legacy-fileshare-snap       FAIL    of an unencrypted volume
 //	ec2-ebs-snapshot-unencrypted               use1    prod-app-data-snap          PASS    of an encrypted volume
 //	s3-bucket-unencrypted                      use1    website-bucket              FAIL    no default encryption configuration
@@ -206,9 +206,6 @@ type Inventory struct {
 	Topics            map[string]string // role -> SNS topic name
 	Trails            map[string]string // role -> CloudTrail trail name
 	Streams           map[string]string // role -> Kinesis stream name
-	// Settings holds per-region settings that results are reported on
-	// (EBS encryption by default), keyed by role.
-	Settings map[string]string
 
 	// KeyARNs maps the roles of Keys to the keys' ARNs.
 	KeyARNs map[string]string
@@ -244,7 +241,6 @@ func newInventory() *Inventory {
 		Topics:            map[string]string{},
 		Trails:            map[string]string{},
 		Streams:           map[string]string{},
-		Settings:          map[string]string{},
 		KeyARNs:           map[string]string{},
 		RegionOf:          map[string]string{},
 	}

@@ -85,8 +85,8 @@ func Expectations() []Expectation {
 		{"redshift-cluster-outside-vpc", euw1, "eu-marketing-dw", "PASS", "public, but in cluster subnet group acme-eu-marketing"},
 		{"ec2-ebs-volume-unencrypted", use1, "legacy-fileshare-vol", "FAIL", "Encrypted=false"},
 		{"ec2-ebs-volume-unencrypted", use1, "prod-app-data-vol", "PASS", "Encrypted=true"},
-		{"ec2-ebs-default-encryption-off", use1, "use1-ebs-default", "FAIL", "never turned on in us-east-1"},
-		{"ec2-ebs-default-encryption-off", euw1, "euw1-ebs-default", "PASS", "turned on in eu-west-1"},
+		{"ec2-ebs-default-encryption-off", use1, "account", "FAIL", "never turned on in us-east-1"},
+		{"ec2-ebs-default-encryption-off", euw1, "account", "PASS", "turned on in eu-west-1"},
 		{"ec2-ebs-snapshot-unencrypted", use1, "legacy-fileshare-snap", "FAIL", "of an unencrypted volume"},
 		{"ec2-ebs-snapshot-unencrypted", use1, "prod-app-data-snap", "PASS", "of an encrypted volume"},
 		{"s3-bucket-unencrypted", use1, "website-bucket", "FAIL", "no default encryption configuration"},
@@ -137,7 +137,7 @@ func (inv *Inventory) ID(role string) string {
 		inv.SecurityGroups, inv.Images, inv.Instances, inv.Volumes, inv.Snapshots,
 		inv.Buckets, inv.DBInstances, inv.DBSnapshots, inv.RedshiftClusters,
 		inv.DBClusters, inv.Keys, inv.Functions, inv.CacheClusters, inv.ReplicationGroups,
-		inv.FileSystems, inv.Tables, inv.Queues, inv.Topics, inv.Trails, inv.Streams, inv.Settings,
+		inv.FileSystems, inv.Tables, inv.Queues, inv.Topics, inv.Trails, inv.Streams,
 	} {
 		if id, ok := m[role]; ok {
 			return id

@@ -79,6 +79,7 @@
 //	lambda-function-outside-vpc                euw1    eu-exporter-fn              PASS    a private subnet of acme-eu
 //	rds-instance-outside-vpc                   use1    prod-orders-db              PASS    DB subnet group acme-prod-db
 //	rds-instance-outside-vpc                   use1    legacy-mysql                PASS    public, but in DB subnet group acme-legacy-db
+//	rds-instance-outside-vpc                   use1    legacy-reports-db           FAIL    no DB subnet group (EC2-Classic era)
 //	elasticache-cluster-outside-vpc            use1    legacy-memcached            FAIL    no cache subnet group
 //	elasticache-cluster-outside-vpc            use1    prod-catalog-cache          PASS    cache subnet group acme-prod-cache
 //	redshift-cluster-outside-vpc               use1    prod-analytics-dw           PASS    cluster subnet group acme-prod-analytics

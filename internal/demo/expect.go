@@ -79,6 +79,7 @@ func Expectations() []Expectation {
 		{"lambda-function-outside-vpc", euw1, "eu-exporter-fn", "PASS", "a private subnet of acme-eu"},
 		{"rds-instance-outside-vpc", use1, "prod-orders-db", "PASS", "DB subnet group acme-prod-db"},
 		{"rds-instance-outside-vpc", use1, "legacy-mysql", "PASS", "public, but in DB subnet group acme-legacy-db"},
+		{"rds-instance-outside-vpc", use1, "legacy-reports-db", "FAIL", "no DB subnet group (EC2-Classic era)"},
 		{"elasticache-cluster-outside-vpc", use1, "legacy-memcached", "FAIL", "no cache subnet group"},
 		{"elasticache-cluster-outside-vpc", use1, "prod-catalog-cache", "PASS", "cache subnet group acme-prod-cache"},
 		{"redshift-cluster-outside-vpc", use1, "prod-analytics-dw", "PASS", "cluster subnet group acme-prod-analytics"},
@@ -152,7 +153,6 @@ func OneSided() map[string]string {
 	return map[string]string{
 		"s3-account-public-access-block-off": "one result per account: FAIL in the story, PASS in unit tests",
 		"ec2-instance-outside-vpc":           "EC2-Classic cannot be created (in the emulator or in AWS since 2022): PASS only, FAIL in unit tests",
-		"rds-instance-outside-vpc":           "every DB instance the emulator creates has a DB subnet group: PASS only, FAIL in unit tests",
 		"redshift-cluster-outside-vpc":       "EC2-Classic clusters cannot be created: PASS only, FAIL in unit tests",
 	}
 }

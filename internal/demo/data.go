@@ -65,30 +65,38 @@ func seedRDS(ctx context.Context, c *rds.Client, inv *Inventory) error {
 			subnets: []string{inv.Subnets["legacy-public-a"], inv.Subnets["legacy-public-b"]},
 			public:  true, encrypted: false,
 		},
+		{
+			// The reporting database from the EC2-Classic days: no DB
+			// subnet group, so no VPC.
+			role: "legacy-reports-db", id: "acme-legacy-reports", env: "legacy", engine: "mysql",
+		},
 	}
 	for _, d := range dbs {
-		if _, err := c.CreateDBSubnetGroup(ctx, &rds.CreateDBSubnetGroupInput{
-			DBSubnetGroupName:        aws.String(d.subnetGroup),
-			DBSubnetGroupDescription: aws.String(d.subnetGroup + " database subnets"),
-			SubnetIds:                d.subnets,
-			Tags:                     rdsTags(d.subnetGroup, d.env),
-		}); err != nil {
-			return fmt.Errorf("demo: create DB subnet group %s in %s: %w", d.subnetGroup, region, err)
-		}
-		if _, err := c.CreateDBInstance(ctx, &rds.CreateDBInstanceInput{
+		in := &rds.CreateDBInstanceInput{
 			DBInstanceIdentifier: aws.String(d.id),
 			DBInstanceClass:      aws.String("db.t3.micro"),
 			Engine:               aws.String(d.engine),
 			AllocatedStorage:     aws.Int32(20),
 			MasterUsername:       aws.String("acme"),
 			MasterUserPassword:   aws.String(demoPassword),
-			DBSubnetGroupName:    aws.String(d.subnetGroup),
-			VpcSecurityGroupIds:  []string{d.sg},
 			// Set explicitly: moto reports nil when it is omitted.
 			PubliclyAccessible: aws.Bool(d.public),
 			StorageEncrypted:   aws.Bool(d.encrypted),
 			Tags:               rdsTags(d.id, d.env),
-		}); err != nil {
+		}
+		if d.subnetGroup != "" {
+			if _, err := c.CreateDBSubnetGroup(ctx, &rds.CreateDBSubnetGroupInput{
+				DBSubnetGroupName:        aws.String(d.subnetGroup),
+				DBSubnetGroupDescription: aws.String(d.subnetGroup + " database subnets"),
+				SubnetIds:                d.subnets,
+				Tags:                     rdsTags(d.subnetGroup, d.env),
+			}); err != nil {
+				return fmt.Errorf("demo: create DB subnet group %s in %s: %w", d.subnetGroup, region, err)
+			}
+			in.DBSubnetGroupName = aws.String(d.subnetGroup)
+			in.VpcSecurityGroupIds = []string{d.sg}
+		}
+		if _, err := c.CreateDBInstance(ctx, in); err != nil {
 			return fmt.Errorf("demo: create DB instance %s in %s: %w", d.id, region, err)
 		}
 		inv.put(inv.DBInstances, d.role, d.id, region)
@@ -228,6 +236,30 @@ func demoBuckets() []bucket {
   }]
 }`},
 		{role: "eu-exports-bucket", name: "acme-eu-customer-exports", region: SecondaryRegion, encrypt: true, block: true},
+		{role: "audit-logs-bucket", name: "acme-audit-logs", region: PrimaryRegion, encrypt: true, block: true, policy: `{
+  "Version": "2012-10-17",
+  "Statement": [{
+    "Sid": "CloudTrailAclCheck",
+    "Effect": "Allow",
+    "Principal": {"Service": "cloudtrail.amazonaws.com"},
+    "Action": "s3:GetBucketAcl",
+    "Resource": "arn:aws:s3:::%[1]s"
+  }, {
+    "Sid": "CloudTrailWrite",
+    "Effect": "Allow",
+    "Principal": {"Service": "cloudtrail.amazonaws.com"},
+    "Action": "s3:PutObject",
+    "Resource": "arn:aws:s3:::%[1]s/AWSLogs/*",
+    "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}
+  }, {
+    "Sid": "DenyInsecureTransport",
+    "Effect": "Deny",
+    "Principal": {"AWS": "*"},
+    "Action": "*",
+    "Resource": ["arn:aws:s3:::%[1]s", "arn:aws:s3:::%[1]s/*"],
+    "Condition": {"Bool": {"aws:SecureTransport": false}}
+  }]
+}`},
 	}
 }
 

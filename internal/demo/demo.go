@@ -8,71 +8,133 @@
 //
 // Acme is a small company with a reasonably tidy production VPC, a "legacy"
 // VPC from before it had a security team, and a newer EU deployment that got a
-// few things wrong. Every one of the twelve public-network-exposure checks
-// (DESIGN.md section 4) has at least one PASS and at least one FAIL among the
-// seeded resources, except s3-account-public-access-block-off, which yields one
-// result per account and is therefore FAIL only (its PASS is a unit-test case).
+// few things wrong. The story covers three families of DESIGN.md section 4:
+// public network exposure, resources outside a VPC and unencrypted data
+// stores. Every check of them has at least one PASS and at least one FAIL
+// among the seeded resources, except the few that OneSided lists with the
+// reason (a per-account setting, and outside-a-VPC cases that neither AWS nor
+// the emulator can create any more), whose other outcome is a unit-test case.
 //
 // Region codes: use1 = us-east-1, euw1 = eu-west-1. The key is the Inventory
 // role name; the same table is available as data from Expectations.
 //
-//	check                              region  resource (Inventory key)      expect  why
-//	---------------------------------  ------  ----------------------------  ------  ------------------------------------------------
-//	ec2-sg-open-admin-port             use1    legacy-bastion-sg             FAIL    22 and 3389 from 0.0.0.0/0, 22 from ::/0
-//	ec2-sg-open-admin-port             use1    prod-ops-sg                   FAIL    22 from 0.0.0.0/0 ("temporary" change)
-//	ec2-sg-open-admin-port             use1    legacy-debug-sg               FAIL    protocol -1 from 0.0.0.0/0
-//	ec2-sg-open-admin-port             use1    legacy-vendor-sg              FAIL    TCP 0-65535 from 0.0.0.0/0 (a range)
-//	ec2-sg-open-admin-port             use1    prod-web-sg                   PASS    22 only from 10.0.0.0/16; 80/443 from the world
-//	ec2-sg-open-admin-port             euw1    eu-web-sg                     PASS    443 only
-//	ec2-sg-open-database-port          use1    legacy-db-sg                  FAIL    3306, 6379, 27017 from 0.0.0.0/0
-//	ec2-sg-open-database-port          use1    legacy-debug-sg               FAIL    protocol -1 from 0.0.0.0/0
-//	ec2-sg-open-database-port          use1    prod-db-sg                    PASS    5432 only from prod-app-sg
-//	ec2-sg-open-database-port          euw1    eu-dw-sg                      PASS    5439 only from 203.0.113.0/24 (office)
-//	ec2-sg-open-database-port          euw1    eu-cache-sg                   PASS    6379 only from 10.20.0.0/16
-//	ec2-sg-open-all-ports              use1    legacy-debug-sg               FAIL    protocol -1 from 0.0.0.0/0
-//	ec2-sg-open-all-ports              use1    legacy-vendor-sg              FAIL    TCP 0-65535 from 0.0.0.0/0
-//	ec2-sg-open-all-ports              use1    prod-web-sg                   PASS    80/443 only
-//	ec2-sg-default-not-restricted      use1    prod-default-sg               PASS    all rules revoked
-//	ec2-sg-default-not-restricted      use1    legacy-default-sg             FAIL    left as created (egress all)
-//	ec2-sg-default-not-restricted      euw1    eu-default-sg                 FAIL    left as created (egress all)
-//	ec2-nacl-open-admin-port           use1    prod-public-nacl              PASS    deny 22 (#100), deny 3389 (#110) before allow all (#200)
-//	ec2-nacl-open-admin-port           use1    prod-private-nacl             PASS    allows only 10.0.0.0/16 inbound
-//	ec2-nacl-open-admin-port           use1    prod-default-nacl             PASS    inbound allow-all entry deleted
-//	ec2-nacl-open-admin-port           use1    legacy-default-nacl           FAIL    default allow all
-//	ec2-nacl-open-admin-port           euw1    eu-public-nacl                FAIL    allow all (#100) comes before deny 22 (#200)
-//	ec2-nacl-open-admin-port           euw1    eu-default-nacl               FAIL    default allow all (no subnets, still flagged)
-//	ec2-instance-internet-exposed      use1    legacy-bastion                FAIL    public IP, IGW route, SG and NACL admit 22/3389
-//	ec2-instance-internet-exposed      use1    legacy-mongo                  FAIL    public IP, IGW route, SG and NACL admit 27017
-//	ec2-instance-internet-exposed      use1    prod-web-1                    PASS    public, but SG admits admin ports only from the VPC
-//	ec2-instance-internet-exposed      use1    prod-ops-1                    PASS    SG admits 22 from anywhere, but the NACL denies it
-//	ec2-instance-internet-exposed      use1    prod-app-1                    PASS    private subnet, no public IP
-//	ec2-instance-internet-exposed      euw1    eu-web-1                      PASS    public, NACL open, but SG admits 443 only
-//	ec2-instance-internet-exposed      euw1    eu-worker-1                   PASS    private subnet, no public IP
-//	rds-instance-public                use1    legacy-mysql                  FAIL    PubliclyAccessible=true
-//	rds-instance-public                use1    prod-orders-db                PASS    PubliclyAccessible=false
-//	redshift-cluster-public            euw1    eu-marketing-dw               FAIL    PubliclyAccessible=true
-//	redshift-cluster-public            use1    prod-analytics-dw             PASS    PubliclyAccessible=false
-//	s3-bucket-public                   use1    website-bucket                FAIL    policy: Allow Principal "*" s3:GetObject
-//	s3-bucket-public                   use1    legacy-downloads-bucket       FAIL    ACL public-read (AllUsers READ)
-//	s3-bucket-public                   use1    press-kit-bucket              PASS    ACL public-read, neutralised by its bucket-level block (all four on)
-//	s3-bucket-public                   use1    app-data-bucket               PASS    private; its only policy statement is a Deny
-//	s3-bucket-public                   euw1    eu-exports-bucket             PASS    private, bucket-level block on
-//	s3-account-public-access-block-off global  account                       FAIL    only BlockPublicAcls=true at account level
-//	ec2-snapshot-public                use1    legacy-fileshare-snap         FAIL    createVolumePermission group "all"
-//	ec2-snapshot-public                use1    prod-app-data-snap            PASS    private (encrypted)
-//	ec2-snapshot-public                use1    prod-app-data-dr-snap         PASS    shared with one named account only
-//	ec2-snapshot-public                use1    use1-ami-root-snap            PASS    private (created by RegisterImage)
-//	ec2-snapshot-public                euw1    euw1-ami-root-snap            PASS    private (created by RegisterImage)
-//	rds-snapshot-public                use1    legacy-mysql-export-snap      FAIL    restore attribute "all"
-//	rds-snapshot-public                use1    prod-orders-nightly-snap      PASS    private
-//	rds-snapshot-public                use1    prod-orders-dr-snap           PASS    shared with one named account only
+//	check                                      region  resource (Inventory key)    expect  why
+//	-----------------------------------------  ------  --------------------------  ------  ------------------------------------------------
+//	ec2-sg-open-admin-port                     use1    legacy-bastion-sg           FAIL    22 and 3389 from 0.0.0.0/0, 22 from ::/0
+//	ec2-sg-open-admin-port                     use1    prod-ops-sg                 FAIL    22 from 0.0.0.0/0 ("temporary" change)
+//	ec2-sg-open-admin-port                     use1    legacy-debug-sg             FAIL    protocol -1 from 0.0.0.0/0
+//	ec2-sg-open-admin-port                     use1    legacy-vendor-sg            FAIL    TCP 0-65535 from 0.0.0.0/0 (a range)
+//	ec2-sg-open-admin-port                     use1    prod-web-sg                 PASS    22 only from 10.0.0.0/16; 80/443 from the world
+//	ec2-sg-open-admin-port                     euw1    eu-web-sg                   PASS    443 only
+//	ec2-sg-open-database-port                  use1    legacy-db-sg                FAIL    3306, 6379, 27017 from 0.0.0.0/0
+//	ec2-sg-open-database-port                  use1    legacy-debug-sg             FAIL    protocol -1 from 0.0.0.0/0
+//	ec2-sg-open-database-port                  use1    prod-db-sg                  PASS    5432 only from prod-app-sg
+//	ec2-sg-open-database-port                  euw1    eu-dw-sg                    PASS    5439 only from 203.0.113.0/24 (office)
+//	ec2-sg-open-database-port                  euw1    eu-cache-sg                 PASS    6379 only from 10.20.0.0/16
+//	ec2-sg-open-all-ports                      use1    legacy-debug-sg             FAIL    protocol -1 from 0.0.0.0/0
+//	ec2-sg-open-all-ports                      use1    legacy-vendor-sg            FAIL    TCP 0-65535 from 0.0.0.0/0
+//	ec2-sg-open-all-ports                      use1    prod-web-sg                 PASS    80/443 only
+//	ec2-sg-default-not-restricted              use1    prod-default-sg             PASS    all rules revoked
+//	ec2-sg-default-not-restricted              use1    legacy-default-sg           FAIL    left as created (egress all)
+//	ec2-sg-default-not-restricted              euw1    eu-default-sg               FAIL    left as created (egress all)
+//	ec2-nacl-open-admin-port                   use1    prod-public-nacl            PASS    deny 22 (#100), deny 3389 (#110) before allow all (#200)
+//	ec2-nacl-open-admin-port                   use1    prod-private-nacl           PASS    allows only 10.0.0.0/16 inbound
+//	ec2-nacl-open-admin-port                   use1    prod-default-nacl           PASS    inbound allow-all entry deleted
+//	ec2-nacl-open-admin-port                   use1    legacy-default-nacl         FAIL    default allow all
+//	ec2-nacl-open-admin-port                   euw1    eu-public-nacl              FAIL    allow all (#100) comes before deny 22 (#200)
+//	ec2-nacl-open-admin-port                   euw1    eu-default-nacl             FAIL    default allow all (no subnets, still flagged)
+//	ec2-instance-internet-exposed              use1    legacy-bastion              FAIL    public IP, IGW route, SG and NACL admit 22/3389
+//	ec2-instance-internet-exposed              use1    legacy-mongo                FAIL    public IP, IGW route, SG and NACL admit 27017
+//	ec2-instance-internet-exposed              use1    prod-web-1                  PASS    public, but SG admits admin ports only from the VPC
+//	ec2-instance-internet-exposed              use1    prod-ops-1                  PASS    SG admits 22 from anywhere, but the NACL denies it
+//	ec2-instance-internet-exposed              use1    prod-app-1                  PASS    private subnet, no public IP
+//	ec2-instance-internet-exposed              euw1    eu-web-1                    PASS    public, NACL open, but SG admits 443 only
+//	ec2-instance-internet-exposed              euw1    eu-worker-1                 PASS    private subnet, no public IP
+//	rds-instance-public                        use1    legacy-mysql                FAIL    PubliclyAccessible=true
+//	rds-instance-public                        use1    prod-orders-db              PASS    PubliclyAccessible=false
+//	redshift-cluster-public                    euw1    eu-marketing-dw             FAIL    PubliclyAccessible=true
+//	redshift-cluster-public                    use1    prod-analytics-dw           PASS    PubliclyAccessible=false
+//	s3-bucket-public                           use1    website-bucket              FAIL    policy: Allow Principal "*" s3:GetObject
+//	s3-bucket-public                           use1    legacy-downloads-bucket     FAIL    ACL public-read (AllUsers READ)
+//	s3-bucket-public                           use1    press-kit-bucket            PASS    ACL public-read, neutralised by its bucket-level block (all four on)
+//	s3-bucket-public                           use1    app-data-bucket             PASS    private; its only policy statement is a Deny
+//	s3-bucket-public                           euw1    eu-exports-bucket           PASS    private, bucket-level block on
+//	s3-bucket-public                           use1    audit-logs-bucket           PASS    policy allows only the CloudTrail service; block on
+//	s3-account-public-access-block-off         global  account                     FAIL    only BlockPublicAcls=true at account level
+//	ec2-snapshot-public                        use1    legacy-fileshare-snap       FAIL    createVolumePermission group "all"
+//	ec2-snapshot-public                        use1    prod-app-data-snap          PASS    private (encrypted)
+//	ec2-snapshot-public                        use1    prod-app-data-dr-snap       PASS    shared with one named account only
+//	ec2-snapshot-public                        use1    use1-ami-root-snap          PASS    private (created by RegisterImage)
+//	ec2-snapshot-public                        euw1    euw1-ami-root-snap          PASS    private (created by RegisterImage)
+//	rds-snapshot-public                        use1    legacy-mysql-export-snap    FAIL    restore attribute "all"
+//	rds-snapshot-public                        use1    prod-orders-nightly-snap    PASS    private
+//	rds-snapshot-public                        use1    prod-orders-dr-snap         PASS    shared with one named account only
+//	ec2-instance-outside-vpc                   use1    prod-web-1                  PASS    in acme-prod (EC2-Classic cannot be emulated)
+//	ec2-instance-outside-vpc                   euw1    eu-worker-1                 PASS    in acme-eu
+//	ec2-instance-in-default-vpc                use1    legacy-jumpbox              FAIL    launched without a subnet: the default VPC
+//	ec2-instance-in-default-vpc                use1    prod-app-1                  PASS    in acme-prod
+//	ec2-instance-in-default-vpc                euw1    eu-web-1                    PASS    in acme-eu
+//	lambda-function-outside-vpc                use1    legacy-thumbnailer-fn       FAIL    no VpcConfig
+//	lambda-function-outside-vpc                use1    prod-order-events-fn        PASS    two private subnets of acme-prod
+//	lambda-function-outside-vpc                euw1    eu-exporter-fn              PASS    a private subnet of acme-eu
+//	rds-instance-outside-vpc                   use1    prod-orders-db              PASS    DB subnet group acme-prod-db
+//	rds-instance-outside-vpc                   use1    legacy-mysql                PASS    public, but in DB subnet group acme-legacy-db
+//	rds-instance-outside-vpc                   use1    legacy-reports-db           FAIL    no DB subnet group (EC2-Classic era)
+//	elasticache-cluster-outside-vpc            use1    legacy-memcached            FAIL    no cache subnet group
+//	elasticache-cluster-outside-vpc            use1    prod-catalog-cache          PASS    cache subnet group acme-prod-cache
+//	redshift-cluster-outside-vpc               use1    prod-analytics-dw           PASS    cluster subnet group acme-prod-analytics
+//	redshift-cluster-outside-vpc               euw1    eu-marketing-dw             PASS    public, but in cluster subnet group acme-eu-marketing
+//	ec2-ebs-volume-unencrypted                 use1    legacy-fileshare-vol        FAIL    Encrypted=false
+//	ec2-ebs-volume-unencrypted                 use1    prod-app-data-vol           PASS    Encrypted=true
+//	ec2-ebs-default-encryption-off             use1    account                     FAIL    never turned on in us-east-1
+//	ec2-ebs-default-encryption-off             euw1    account                     PASS    turned on in eu-west-1
+//	ec2-ebs-snapshot-unencrypted               use1    legacy-fileshare-snap       FAIL    of an unencrypted volume
+//	ec2-ebs-snapshot-unencrypted               use1    prod-app-data-snap          PASS    of an encrypted volume
+//	s3-bucket-unencrypted                      use1    website-bucket              FAIL    no default encryption configuration
+//	s3-bucket-unencrypted                      use1    legacy-downloads-bucket     FAIL    no default encryption configuration
+//	s3-bucket-unencrypted                      use1    app-data-bucket             PASS    SSE-S3 (AES256) by default
+//	s3-bucket-unencrypted                      euw1    eu-exports-bucket           PASS    SSE-S3 (AES256) by default
+//	s3-bucket-tls-not-enforced                 use1    app-data-bucket             PASS    Deny s3:* when aws:SecureTransport is "false"
+//	s3-bucket-tls-not-enforced                 use1    audit-logs-bucket           PASS    Deny * to AWS:* when aws:SecureTransport is false
+//	s3-bucket-tls-not-enforced                 use1    website-bucket              FAIL    its policy only allows public reads
+//	s3-bucket-tls-not-enforced                 euw1    eu-exports-bucket           FAIL    no bucket policy
+//	rds-instance-unencrypted                   use1    legacy-mysql                FAIL    StorageEncrypted=false
+//	rds-instance-unencrypted                   use1    prod-orders-db              PASS    StorageEncrypted=true
+//	rds-cluster-unencrypted                    use1    legacy-reporting-cluster    FAIL    Aurora MySQL, StorageEncrypted=false
+//	rds-cluster-unencrypted                    use1    prod-ledger-cluster         PASS    Aurora PostgreSQL, StorageEncrypted=true
+//	rds-snapshot-unencrypted                   use1    legacy-mysql-export-snap    FAIL    of the unencrypted legacy MySQL
+//	rds-snapshot-unencrypted                   use1    prod-orders-nightly-snap    PASS    of the encrypted orders database
+//	efs-filesystem-unencrypted                 use1    legacy-scratch-fs           FAIL    Encrypted=false
+//	efs-filesystem-unencrypted                 use1    prod-shared-fs              PASS    Encrypted=true
+//	efs-filesystem-unencrypted                 euw1    eu-shared-fs                PASS    Encrypted=true
+//	dynamodb-table-default-key                 use1    legacy-sessions-table       FAIL    AWS-owned key (no SSE specification)
+//	dynamodb-table-default-key                 use1    prod-orders-table           PASS    KMS, Acme's prod data key
+//	dynamodb-table-default-key                 euw1    eu-consents-table           PASS    KMS, the AWS-managed aws/dynamodb key
+//	sqs-queue-unencrypted                      use1    legacy-jobs-queue           FAIL    SqsManagedSseEnabled=false, no KMS key
+//	sqs-queue-unencrypted                      use1    prod-orders-queue           PASS    SSE-SQS
+//	sqs-queue-unencrypted                      euw1    eu-exports-queue            PASS    KMS, Acme's EU data key
+//	sns-topic-unencrypted                      use1    legacy-notifications-topic  FAIL    no KmsMasterKeyId
+//	sns-topic-unencrypted                      use1    prod-alerts-topic           PASS    KmsMasterKeyId alias/aws/sns
+//	sns-topic-unencrypted                      euw1    eu-notifications-topic      FAIL    no KmsMasterKeyId
+//	redshift-cluster-unencrypted               euw1    eu-marketing-dw             FAIL    Encrypted=false
+//	redshift-cluster-unencrypted               use1    prod-analytics-dw           PASS    Encrypted=true
+//	elasticache-replication-group-unencrypted  euw1    eu-sessions-rg              FAIL    at rest on, in transit off
+//	elasticache-replication-group-unencrypted  use1    prod-sessions-rg            PASS    at rest and in transit
+//	cloudtrail-trail-not-kms-encrypted         use1    prod-audit-trail            PASS    multi-region, Acme's prod data key
+//	cloudtrail-trail-not-kms-encrypted         euw1    eu-team-trail               FAIL    no KmsKeyId
+//	kinesis-stream-unencrypted                 use1    legacy-events-stream        FAIL    EncryptionType=NONE
+//	kinesis-stream-unencrypted                 use1    prod-clickstream            PASS    EncryptionType=KMS
 //
 // Not in the table but present in the account: each region's default VPC,
 // with its open default security group and allow-all default NACL (FAIL for
 // ec2-sg-default-not-restricted and ec2-nacl-open-admin-port), in us-east-1,
-// eu-west-1 and every other region moto emulates (created on first use); and
-// the automated DB snapshots moto takes at DB creation
-// ("rds:acme-prod-orders-<date>", private: PASS for rds-snapshot-public).
+// eu-west-1 and every other region moto emulates (created on first use); the
+// automated DB snapshots moto takes at DB creation
+// ("rds:acme-prod-orders-<date>", private: PASS for rds-snapshot-public); the
+// instances' root volumes (unencrypted, as EBS encryption by default is set
+// after the instances start); the AMIs' root snapshots; the
+// replication groups' member cache clusters; two KMS keys with rotation on;
+// the acme-lambda-exec IAM role.
 //
 // # Layout
 //
@@ -134,27 +196,54 @@ type Inventory struct {
 	DBSnapshots      map[string]string // role -> DB snapshot identifier
 	RedshiftClusters map[string]string // role -> cluster identifier
 
+	DBClusters        map[string]string // role -> Aurora cluster identifier
+	Keys              map[string]string // role -> KMS key ID
+	Functions         map[string]string // role -> Lambda function name
+	CacheClusters     map[string]string // role -> ElastiCache cache cluster ID
+	ReplicationGroups map[string]string // role -> ElastiCache replication group ID
+	FileSystems       map[string]string // role -> EFS file system ID
+	Tables            map[string]string // role -> DynamoDB table name
+	Queues            map[string]string // role -> SQS queue name
+	Topics            map[string]string // role -> SNS topic name
+	Trails            map[string]string // role -> CloudTrail trail name
+	Streams           map[string]string // role -> Kinesis stream name
+
+	// KeyARNs maps the roles of Keys to the keys' ARNs.
+	KeyARNs map[string]string
+
 	// RegionOf maps every identifier above (not the role name) to its region.
 	RegionOf map[string]string
 }
 
 func newInventory() *Inventory {
 	return &Inventory{
-		VPCs:             map[string]string{},
-		Subnets:          map[string]string{},
-		InternetGateways: map[string]string{},
-		RouteTables:      map[string]string{},
-		NetworkACLs:      map[string]string{},
-		SecurityGroups:   map[string]string{},
-		Images:           map[string]string{},
-		Instances:        map[string]string{},
-		Volumes:          map[string]string{},
-		Snapshots:        map[string]string{},
-		Buckets:          map[string]string{},
-		DBInstances:      map[string]string{},
-		DBSnapshots:      map[string]string{},
-		RedshiftClusters: map[string]string{},
-		RegionOf:         map[string]string{},
+		VPCs:              map[string]string{},
+		Subnets:           map[string]string{},
+		InternetGateways:  map[string]string{},
+		RouteTables:       map[string]string{},
+		NetworkACLs:       map[string]string{},
+		SecurityGroups:    map[string]string{},
+		Images:            map[string]string{},
+		Instances:         map[string]string{},
+		Volumes:           map[string]string{},
+		Snapshots:         map[string]string{},
+		Buckets:           map[string]string{},
+		DBInstances:       map[string]string{},
+		DBSnapshots:       map[string]string{},
+		RedshiftClusters:  map[string]string{},
+		DBClusters:        map[string]string{},
+		Keys:              map[string]string{},
+		Functions:         map[string]string{},
+		CacheClusters:     map[string]string{},
+		ReplicationGroups: map[string]string{},
+		FileSystems:       map[string]string{},
+		Tables:            map[string]string{},
+		Queues:            map[string]string{},
+		Topics:            map[string]string{},
+		Trails:            map[string]string{},
+		Streams:           map[string]string{},
+		KeyARNs:           map[string]string{},
+		RegionOf:          map[string]string{},
 	}
 }
 
@@ -190,6 +279,9 @@ func Seed(ctx context.Context, cfg aws.Config) (*Inventory, error) {
 		return inv, err
 	}
 	if err := seedData(ctx, cfg, inv); err != nil {
+		return inv, err
+	}
+	if err := seedStores(ctx, cfg, inv); err != nil {
 		return inv, err
 	}
 	return inv, nil

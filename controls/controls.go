@@ -143,7 +143,7 @@ func Builtin() ([]Framework, error) {
 func LoadFile(file string, known map[string]bool) (Framework, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
-		return Framework{}, fmt.Errorf("framework file: %w", err)
+		return Framework{}, fmt.Errorf("read framework catalogue: %w", err)
 	}
 	return Parse(file, data, known)
 }

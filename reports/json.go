@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
+	"github.com/posture-dev/posture/controls"
 	"github.com/posture-dev/posture/internal/model"
 )
 
@@ -57,8 +59,8 @@ func DecodeScan(data []byte) (*model.Scan, error) {
 }
 
 // Validate checks that a scan document keeps the contract: schema version,
-// tool, scan times, coverage statuses, and results with the fields a reader
-// relies on.
+// tool, scan times, coverage statuses, controls with a known status, and
+// results with the fields a reader relies on.
 func Validate(scan *model.Scan) error {
 	var errs []error
 	if scan.SchemaVersion != model.SchemaVersion {
@@ -79,6 +81,23 @@ func Validate(scan *model.Scan) error {
 		}
 		if c.AccountID == "" || c.Region == "" || c.Service == "" {
 			errs = append(errs, fmt.Errorf("coverage[%d]: account_id, region and service are required", i))
+		}
+	}
+	for i, c := range scan.Controls {
+		if c.Framework == "" || c.ControlID == "" || c.Title == "" {
+			errs = append(errs, fmt.Errorf("controls[%d]: framework, control_id and title are required", i))
+		}
+		if !slices.Contains(controls.Statuses(), c.Status) {
+			errs = append(errs, fmt.Errorf("controls[%d] %s:%s: status %q", i, c.Framework, c.ControlID, c.Status))
+		}
+		if c.Passed < 0 || c.Failed < 0 || c.Errors < 0 || c.Muted < 0 {
+			errs = append(errs, fmt.Errorf("controls[%d] %s:%s: negative count", i, c.Framework, c.ControlID))
+		}
+		if c.Status == controls.StatusManual && c.Passed+c.Failed+c.Errors+c.Muted > 0 {
+			errs = append(errs, fmt.Errorf("controls[%d] %s:%s: a MANUAL control has no results", i, c.Framework, c.ControlID))
+		}
+		if len(errs) > 20 {
+			break
 		}
 	}
 	for i, r := range scan.Results {

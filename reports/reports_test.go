@@ -49,7 +49,18 @@ func sampleScan() *model.Scan {
 				return r
 			}(),
 		},
-		Controls: []model.ControlStatus{{Framework: "cis", ControlID: "5.2", Title: "No SSH from anywhere", Status: "FAIL", Passed: 1, Failed: 2}},
+		Controls: []model.ControlStatus{
+			{Framework: "cis", ControlID: "5.2", Title: "No SSH from anywhere", Status: "FAIL", Passed: 1, Failed: 2,
+				Accounts: []string{"111122223333"}, Checks: []string{"ec2-sg-open-admin-port"}},
+			{Framework: "cis", ControlID: "5.3", Title: "No public buckets", Status: "PASS", Passed: 4,
+				Accounts: []string{}, Checks: []string{"s3-bucket-public"}},
+			{Framework: "cis", ControlID: "5.4", Title: "No public databases", Status: "ERROR", Errors: 1,
+				Accounts: []string{"111122223333"}, Checks: []string{"rds-instance-public"}},
+			{Framework: "cis", ControlID: "1.1", Title: "Contacts", Status: "MANUAL", Accounts: []string{}, Checks: []string{},
+				Note: "no automated check: needs manual evidence"},
+			{Framework: "soc2", ControlID: "CC6.6", Title: "Boundary", Status: "NOT_APPLICABLE", Accounts: []string{},
+				Checks: []string{"redshift-cluster-public"}, Note: "no resource in scope"},
+		},
 	}
 }
 
@@ -185,6 +196,11 @@ func TestDecodeScanStrict(t *testing.T) {
 		{"bad severity", edit(t, good, func(d map[string]any) { d["results"].([]any)[0].(map[string]any)["severity"] = "urgent" }), `results[0]: severity "urgent"`},
 		{"FAIL without resource", edit(t, good, func(d map[string]any) { d["results"].([]any)[0].(map[string]any)["resource_id"] = "" }), "resource_id is required for FAIL results"},
 		{"missing fingerprint", edit(t, good, func(d map[string]any) { delete(d["results"].([]any)[1].(map[string]any), "fingerprint") }), "results[1]: check_id, account_id, region, service and fingerprint are required"},
+		{"bad control status", edit(t, good, func(d map[string]any) { d["controls"].([]any)[1].(map[string]any)["status"] = "PARTIAL" }), `controls[1] cis:5.3: status "PARTIAL"`},
+		{"control without framework", edit(t, good, func(d map[string]any) { d["controls"].([]any)[0].(map[string]any)["framework"] = "" }), "controls[0]: framework, control_id and title are required"},
+		{"manual control with results", edit(t, good, func(d map[string]any) { d["controls"].([]any)[3].(map[string]any)["passed"] = 2 }), "controls[3] cis:1.1: a MANUAL control has no results"},
+		{"negative control count", edit(t, good, func(d map[string]any) { d["controls"].([]any)[0].(map[string]any)["errors"] = -1 }), "controls[0] cis:5.2: negative count"},
+		{"unknown control field", edit(t, good, func(d map[string]any) { d["controls"].([]any)[0].(map[string]any)["level"] = 1 }), `unknown field "level"`},
 		{"not JSON", []byte("{"), "decode"},
 	}
 	for _, tt := range tests {
@@ -346,6 +362,15 @@ func TestWriteSummary(t *testing.T) {
 	}
 	if strings.Contains(out, "rds-instance-public") {
 		t.Errorf("an ERROR-only check is listed among failing checks:\n%s", out)
+	}
+	for _, want := range []string{
+		"\nframework  controls passing  PASS  FAIL  ERROR  NOT_APPLICABLE  MANUAL\n",
+		"\ncis        1/3 (33%)         1     1     1      0               1\n",
+		"\nsoc2       -                 0     0     0      1               0\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("framework table lacks %q:\n%s", want, out)
+		}
 	}
 	if !strings.Contains(out, "public-exposure  1     3     1") {
 		t.Errorf("family table missing or wrong:\n%s", out)

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/posture-dev/posture/controls"
 	"github.com/posture-dev/posture/internal/model"
 )
 
@@ -30,8 +31,8 @@ func (c *Counts) add(s model.Status) {
 }
 
 // WriteSummary prints the short terminal summary of a scan: what was
-// scanned, failures by severity and by family, the worst failing checks and
-// the coverage gaps.
+// scanned, failures by severity and by family, each framework's control pass
+// rate, the worst failing checks and the coverage gaps.
 func WriteSummary(w io.Writer, scan *model.Scan, outDir string) error {
 	var total Counts
 	bySeverity := map[model.Severity]int{}
@@ -90,6 +91,10 @@ func WriteSummary(w io.Writer, scan *model.Scan, outDir string) error {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\n", f, c.Pass, c.Fail, c.Error)
 	}
 	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	if err := writeFrameworks(w, scan.Controls); err != nil {
 		return err
 	}
 
@@ -154,4 +159,36 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string(r[:n]) + "..."
+}
+
+// writeFrameworks prints one line per framework of the controls section:
+// the pass rate (controls that PASS of those evaluated, i.e. PASS, FAIL or
+// ERROR) and how many controls are in each status, MANUAL and
+// NOT_APPLICABLE included.
+func writeFrameworks(w io.Writer, statuses []model.ControlStatus) error {
+	if len(statuses) == 0 {
+		return nil
+	}
+	var order []string
+	byFramework := map[string]map[string]int{}
+	for _, c := range statuses {
+		if byFramework[c.Framework] == nil {
+			byFramework[c.Framework] = map[string]int{}
+			order = append(order, c.Framework)
+		}
+		byFramework[c.Framework][c.Status]++
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nframework\tcontrols passing\tPASS\tFAIL\tERROR\tNOT_APPLICABLE\tMANUAL")
+	for _, f := range order {
+		n := byFramework[f]
+		pass, fail, errs := n[controls.StatusPass], n[controls.StatusFail], n[controls.StatusError]
+		rate := "-"
+		if evaluated := pass + fail + errs; evaluated > 0 {
+			rate = fmt.Sprintf("%d/%d (%d%%)", pass, evaluated, pass*100/evaluated)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\n", f, rate, pass, fail, errs,
+			n[controls.StatusNotApplicable], n[controls.StatusManual])
+	}
+	return tw.Flush()
 }

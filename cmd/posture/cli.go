@@ -41,6 +41,8 @@ const topUsage = `posture: AWS cloud posture scanner
 usage:
   posture scan [flags]       scan accounts and write evidence reports
   posture checks [--json]    list the check catalogue
+  posture controls [--framework ID] [--framework-file FILE]
+                             list the certification frameworks, or one framework's controls
   posture version            print the version
 
 Run 'posture scan -h' for the scan flags.
@@ -62,6 +64,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	case "checks":
 		err = runChecks(args[1:], stdout, stderr)
+	case "controls":
+		err = runControls(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "posture %s\n", version)
 	case "help", "-h", "--help":

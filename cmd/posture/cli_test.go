@@ -272,3 +272,130 @@ func TestChecksAndVersion(t *testing.T) {
 		t.Errorf("checks --json: %d", run.code)
 	}
 }
+
+func TestControlsVerb(t *testing.T) {
+	run := runCLI(t, nil, "controls")
+	if run.code != exitOK || !strings.Contains(run.stdout, "\n8 frameworks;") {
+		t.Fatalf("controls: exit %d\n%s%s", run.code, run.stdout, run.stderr)
+	}
+	for _, want := range []string{
+		"ID              VERSION                              CONTROLS  AUTOMATED  MANUAL  NAME\n",
+		"cis-aws-5.0.0   5.0.0                                63        21         42      CIS Amazon Web Services Foundations Benchmark\n",
+		"soc2            2017 (revised points of focus 2022)  61        5          56      SOC 2 Trust Services Criteria\n",
+		"hipaa           45 CFR Part 164 Subpart C            57        8          49      HIPAA Security Rule\n",
+	} {
+		if !strings.Contains(run.stdout, want) {
+			t.Errorf("controls lacks %q:\n%s", want, run.stdout)
+		}
+	}
+
+	run = runCLI(t, nil, "controls", "--framework", "cis-aws-5.0.0")
+	if run.code != exitOK {
+		t.Fatalf("controls --framework: exit %d\n%s", run.code, run.stderr)
+	}
+	for _, want := range []string{
+		"cis-aws-5.0.0: CIS Amazon Web Services Foundations Benchmark 5.0.0 (Center for Internet Security (CIS))\n",
+		"5.3      automated  ec2-sg-open-admin-port",
+		"1.1      manual     -",
+		"\n63 controls: 21 automated, 42 manual\n",
+	} {
+		if !strings.Contains(run.stdout, want) {
+			t.Errorf("controls --framework lacks %q:\n%s", want, run.stdout)
+		}
+	}
+
+	dir := t.TempDir()
+	good := filepath.Join(dir, "acme.yaml")
+	if err := os.WriteFile(good, []byte("framework: {id: acme, name: Acme controls, version: \"1\", publisher: Acme}\n"+
+		"controls:\n  - {id: NET-1, title: No open admin ports, type: automated, checks: [ec2-sg-open-admin-port]}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run = runCLI(t, nil, "controls", "--framework-file", good, "--framework", "acme")
+	if run.code != exitOK || !strings.Contains(run.stdout, "NET-1    automated  ec2-sg-open-admin-port  No open admin ports") {
+		t.Errorf("custom framework: exit %d\n%s%s", run.code, run.stdout, run.stderr)
+	}
+	run = runCLI(t, nil, "controls", "--framework", "cis-9")
+	if run.code != exitUsage || !strings.Contains(run.stderr, "--frameworks: unknown framework ID(s): cis-9 (known: cis-aws-3.0.0, cis-aws-5.0.0,") {
+		t.Errorf("unknown framework: exit %d\n%s", run.code, run.stderr)
+	}
+}
+
+// TestScanFrameworkFlags: --frameworks limits the controls section and the
+// summary; an unknown framework or a malformed --framework-file is a usage
+// error naming it, before any AWS call.
+func TestScanFrameworkFlags(t *testing.T) {
+	srv := emutest.Fresh(t)
+	sg := openGroup(t, srv.URL, "us-east-1", "rdp")
+	env := []string{"AWS_ENDPOINT_URL=" + srv.URL}
+	dir := t.TempDir()
+	custom := filepath.Join(dir, "acme.yaml")
+	if err := os.WriteFile(custom, []byte("framework: {id: acme, name: Acme controls, version: \"1\", publisher: Acme}\n"+
+		"controls:\n  - {id: NET-1, title: No open admin ports, type: automated, checks: [ec2-sg-open-admin-port]}\n"+
+		"  - {id: GOV-1, title: Access reviewed quarterly, type: manual}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	run := runCLI(t, env, "scan", "--regions", "us-east-1", "--frameworks", "cis-aws-5.0.0,acme", "--framework-file", custom, "--out", out)
+	if run.code != exitOK {
+		t.Fatalf("exit %d\n%s", run.code, run.stderr)
+	}
+	for _, want := range []string{"\nframework      controls passing", "\ncis-aws-5.0.0  ", "\nacme           0/1 (0%)"} {
+		if !strings.Contains(run.stderr, want) {
+			t.Errorf("summary lacks %q:\n%s", want, run.stderr)
+		}
+	}
+	if strings.Contains(run.stderr, "soc2") {
+		t.Errorf("summary shows a framework that was not selected:\n%s", run.stderr)
+	}
+	scan, err := reports.ReadScan(filepath.Join(out, "scan.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	perFramework := map[string]int{}
+	status := map[string]string{}
+	for _, c := range scan.Controls {
+		perFramework[c.Framework]++
+		status[c.Framework+":"+c.ControlID] = c.Status
+	}
+	if len(perFramework) != 2 || perFramework["cis-aws-5.0.0"] != 63 || perFramework["acme"] != 2 {
+		t.Errorf("controls per framework: %v", perFramework)
+	}
+	if status["acme:NET-1"] != "FAIL" || status["acme:GOV-1"] != "MANUAL" || status["cis-aws-5.0.0:5.3"] != "FAIL" || status["cis-aws-5.0.0:1.1"] != "MANUAL" {
+		t.Errorf("statuses: NET-1 %s, GOV-1 %s, 5.3 %s, 1.1 %s", status["acme:NET-1"], status["acme:GOV-1"], status["cis-aws-5.0.0:5.3"], status["cis-aws-5.0.0:1.1"])
+	}
+	for _, r := range scan.Results {
+		if r.CheckID == "ec2-sg-open-admin-port" && r.ResourceID == sg {
+			if got := strings.Join(r.Controls, ","); got != "cis-aws-5.0.0:5.3,cis-aws-5.0.0:5.4,acme:NET-1" {
+				t.Errorf("controls of the open group's result: %s", got)
+			}
+		}
+	}
+
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("framework: {id: acme, name: Acme, version: \"1\", publisher: Acme}\n"+
+		"controls:\n  - id: NET-1\n    title: No open admin ports\n    type: automated\n    checks: [ec2-sg-open-ssh]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name   string
+		args   []string
+		stderr string
+	}{
+		{"unknown framework", []string{"--frameworks", "cis-aws-5.0.0,sox"}, "--frameworks: unknown framework ID(s): sox (known: cis-aws-3.0.0, cis-aws-5.0.0, aws-fsbp, soc2, pci-dss-4.0.1, nist-800-53-r5, iso-27001-2022, hipaa)"},
+		{"malformed framework file", []string{"--framework-file", bad}, bad + `:6: controls[0].checks[0]: unknown check ID "ec2-sg-open-ssh"`},
+		{"missing framework file", []string{"--framework-file", filepath.Join(dir, "none.yaml")}, "none.yaml: no such file or directory"},
+		{"framework file reusing a built-in ID", []string{"--framework-file", strings.Replace(custom, "acme.yaml", "soc2.yaml", 1)}, `framework ID "soc2" is already defined by builtin:soc2.yaml`},
+	}
+	if err := os.WriteFile(strings.Replace(custom, "acme.yaml", "soc2.yaml", 1), []byte("framework: {id: soc2, name: Mine, version: \"1\", publisher: Me}\n"+
+		"controls:\n  - {id: X, title: x, type: manual}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			run := runCLI(t, []string{"AWS_ENDPOINT_URL=http://127.0.0.1:1"}, append([]string{"scan", "--out", filepath.Join(dir, "x")}, c.args...)...)
+			if run.code != exitUsage || !strings.Contains(run.stderr, c.stderr) {
+				t.Errorf("exit %d (want %d), stderr lacks %q:\n%s", run.code, exitUsage, c.stderr, run.stderr)
+			}
+		})
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/posture-dev/posture/controls"
 	"github.com/posture-dev/posture/internal/awsenv"
 	"github.com/posture-dev/posture/internal/engine"
 	"github.com/posture-dev/posture/internal/model"
@@ -21,6 +22,8 @@ type scanFlags struct {
 	regions       listFlag
 	checks        listFlag
 	excludeChecks listFlag
+	frameworks    listFlag
+	frameworkFile listFlag
 	formats       listFlag
 	out           string
 	failOn        string
@@ -39,6 +42,8 @@ func parseScanFlags(args []string, stderr io.Writer) (*scanFlags, error) {
 	fs.Var(&f.regions, "regions", "regions to scan: a comma-separated list, or `all` for every enabled region of the partition (default all)")
 	fs.Var(&f.checks, "checks", "run only these check IDs (comma-separated; default every check)")
 	fs.Var(&f.excludeChecks, "exclude-checks", "skip these check IDs (comma-separated)")
+	fs.Var(&f.frameworks, "frameworks", "roll up only these framework IDs (comma-separated; default every built-in framework and every --framework-file; see `posture controls`)")
+	fs.Var(&f.frameworkFile, "framework-file", "load a custom framework catalogue (YAML, the built-in format; comma-separated or repeated)")
 	fs.Var(&f.formats, "format", "report formats to write besides scan.json: json, csv (default json,csv)")
 	fs.StringVar(&f.out, "out", "posture-output", "directory for the reports (created with mode 0700; files 0600)")
 	fs.StringVar(&f.failOn, "fail-on", "", "exit 3 when a result of this severity or worse FAILs: critical, high, medium, low, informational")
@@ -89,9 +94,14 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 		failOn = sev
 	}
 	all := scanners.All()
-	selected, err := scanners.Select(scanners.Catalogue(all), f.checks, f.excludeChecks)
+	catalogue := scanners.Catalogue(all)
+	selected, err := scanners.Select(catalogue, f.checks, f.excludeChecks)
 	if err != nil {
 		return 0, usageError{err}
+	}
+	frameworks, err := loadFrameworks(catalogue, f.frameworkFile, f.frameworks)
+	if err != nil {
+		return 0, err
 	}
 
 	cfg, err := awsenv.Load(ctx, awsenv.Options{Profile: f.profile, Region: f.region, EndpointURL: f.endpointURL, MaxAttempts: f.maxAttempts})
@@ -118,6 +128,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 		Tool:             model.Tool{Name: "posture", Version: version},
 		Logger:           logger,
 	})
+	controls.Apply(scan, frameworks)
 
 	if _, err := reports.WriteDir(f.out, scan, writers); err != nil {
 		return 0, err

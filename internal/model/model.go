@@ -156,15 +156,26 @@ type ScanInfo struct {
 	Checks     []string  `json:"checks"`
 }
 
-// ControlStatus is the roll-up of results for one framework control.
+// ControlStatus is the roll-up of results for one framework control (see
+// package controls for the status rules).
 type ControlStatus struct {
 	Framework string `json:"framework"`
 	ControlID string `json:"control_id"`
 	Title     string `json:"title"`
-	Status    string `json:"status"`
-	Passed    int    `json:"passed"`
-	Failed    int    `json:"failed"`
-	Errors    int    `json:"errors"`
+	// Status is FAIL, ERROR, PASS, NOT_APPLICABLE or MANUAL.
+	Status string `json:"status"`
+	// Passed, Failed, Errors and Muted count the results of the control's checks.
+	Passed int `json:"passed"`
+	Failed int `json:"failed"`
+	Errors int `json:"errors"`
+	Muted  int `json:"muted"`
+	// Accounts are the accounts with a FAIL or ERROR result for the control.
+	Accounts []string `json:"accounts"`
+	// Checks are the checks that are evidence for the control (none: MANUAL).
+	Checks []string `json:"checks"`
+	// Note explains a status that needs it: manual evidence, no resource in
+	// scope, or checks that did not run in this scan.
+	Note string `json:"note,omitempty"`
 }
 
 // Scan is the scan.json document.

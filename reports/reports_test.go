@@ -377,6 +377,26 @@ func TestWriteSummary(t *testing.T) {
 	}
 }
 
+func TestWriteSummaryFamiliesInProductOrder(t *testing.T) {
+	scan := &model.Scan{Scan: model.ScanInfo{ID: "scan-0002"}}
+	for _, f := range []model.Family{model.FamilyUnencrypted, model.FamilyCredentials, model.FamilyPublicExposure, model.FamilyOutsideVPC} {
+		scan.Results = append(scan.Results, model.Result{CheckID: "x-" + string(f), Family: f, Status: model.StatusPass, Severity: model.SeverityLow})
+	}
+	var buf bytes.Buffer
+	if err := WriteSummary(&buf, scan, ""); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	last := -1
+	for _, f := range model.Families() {
+		i := strings.Index(out, "\n"+string(f)+" ")
+		if i < 0 || i < last {
+			t.Fatalf("family %s missing or out of product order:\n%s", f, out)
+		}
+		last = i
+	}
+}
+
 func TestWriteSummaryCleanScan(t *testing.T) {
 	scan := sampleScan()
 	scan.Results = scan.Results[2:3] // one PASS

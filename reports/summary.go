@@ -79,15 +79,20 @@ func WriteSummary(w io.Writer, scan *model.Scan, outDir string) error {
 	}
 	p.printf("failures by severity: %s\n", strings.Join(sevParts, ", "))
 
-	families := make([]string, 0, len(byFamily))
+	families := make([]model.Family, 0, len(byFamily))
 	for f := range byFamily {
-		families = append(families, string(f))
+		families = append(families, f)
 	}
-	sort.Strings(families)
+	sort.Slice(families, func(i, j int) bool {
+		if families[i].Rank() != families[j].Rank() {
+			return families[i].Rank() < families[j].Rank()
+		}
+		return families[i] < families[j]
+	})
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "\nfamily\tpass\tfail\terror")
 	for _, f := range families {
-		c := byFamily[model.Family(f)]
+		c := byFamily[f]
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\n", f, c.Pass, c.Fail, c.Error)
 	}
 	if err := tw.Flush(); err != nil {

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/posture-dev/posture/internal/check"
-	"github.com/posture-dev/posture/internal/model"
 	"github.com/posture-dev/posture/scanners/cloudtrail"
 	"github.com/posture-dev/posture/scanners/dynamodb"
 	"github.com/posture-dev/posture/scanners/ec2"
@@ -51,21 +50,11 @@ func Catalogue(list []check.Scanner) []check.Meta {
 	}
 	sort.SliceStable(metas, func(i, j int) bool {
 		if metas[i].Family != metas[j].Family {
-			return familyOrder(metas[i].Family) < familyOrder(metas[j].Family)
+			return metas[i].Family.Rank() < metas[j].Family.Rank()
 		}
 		return metas[i].ID < metas[j].ID
 	})
 	return metas
-}
-
-// familyOrder lists the families in the order the product presents them.
-func familyOrder(f model.Family) int {
-	for i, x := range []model.Family{model.FamilyPublicExposure, model.FamilyOutsideVPC, model.FamilyUnencrypted, model.FamilyCredentials} {
-		if x == f {
-			return i
-		}
-	}
-	return 99
 }
 
 // Select resolves the user's --checks and --exclude-checks into the IDs of

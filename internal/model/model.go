@@ -79,6 +79,22 @@ const (
 	FamilyCredentials    Family = "credentials"
 )
 
+// Families returns the families in the order the product presents them.
+func Families() []Family {
+	return []Family{FamilyPublicExposure, FamilyOutsideVPC, FamilyUnencrypted, FamilyCredentials}
+}
+
+// Rank is the family's position in Families, from 1; an unknown family
+// ranks after every known one.
+func (f Family) Rank() int {
+	for i, x := range Families() {
+		if x == f {
+			return i + 1
+		}
+	}
+	return len(Families()) + 1
+}
+
 // Result is the outcome of one check for one resource (or, for ERROR results
 // of a scope that could not be collected, for the whole scope).
 type Result struct {

@@ -341,6 +341,14 @@ func result(m Meta, scope Scope, f Finding) model.Result {
 	}
 }
 
+// AgeDays returns the whole days (24-hour periods) elapsed from t to now,
+// rounded down; thresholds in days compare against it, so a key created
+// exactly 90 days ago is 90 days old and one created 90 days and 23 hours
+// ago is still 90.
+func AgeDays(t, now time.Time) int {
+	return int(now.Sub(t) / (24 * time.Hour))
+}
+
 // ErrorCode returns the AWS error code of err ("AccessDenied", "Throttling"),
 // or "" when err carries none.
 func ErrorCode(err error) string {

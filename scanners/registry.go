@@ -10,10 +10,14 @@ import (
 
 	"github.com/posture-dev/posture/internal/check"
 	"github.com/posture-dev/posture/internal/model"
+	"github.com/posture-dev/posture/scanners/acm"
 	"github.com/posture-dev/posture/scanners/ec2"
+	"github.com/posture-dev/posture/scanners/iam"
+	"github.com/posture-dev/posture/scanners/kms"
 	"github.com/posture-dev/posture/scanners/rds"
 	"github.com/posture-dev/posture/scanners/redshift"
 	"github.com/posture-dev/posture/scanners/s3"
+	"github.com/posture-dev/posture/scanners/secretsmanager"
 )
 
 // All returns every scanner, in a stable order.
@@ -23,6 +27,10 @@ func All() []check.Scanner {
 		rds.Scanner(),
 		redshift.Scanner(),
 		s3.Scanner(),
+		iam.Scanner(),
+		kms.Scanner(),
+		secretsmanager.Scanner(),
+		acm.Scanner(),
 	}
 }
 

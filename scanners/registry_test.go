@@ -10,8 +10,8 @@ import (
 	"github.com/posture-dev/posture/internal/model"
 )
 
-// catalogue is DESIGN.md section 4's public-exposure family: the v1 checks
-// this build implements, with their default severities.
+// catalogue is DESIGN.md section 4's families that this build implements
+// (public exposure, credentials), with their default severities.
 var catalogue = map[string]model.Severity{
 	"ec2-sg-open-admin-port":             model.SeverityCritical,
 	"ec2-sg-open-database-port":          model.SeverityHigh,
@@ -25,6 +25,30 @@ var catalogue = map[string]model.Severity{
 	"s3-account-public-access-block-off": model.SeverityMedium,
 	"ec2-snapshot-public":                model.SeverityCritical,
 	"rds-snapshot-public":                model.SeverityCritical,
+
+	"iam-access-key-unrotated":         model.SeverityMedium,
+	"iam-credential-unused":            model.SeverityMedium,
+	"iam-user-console-without-mfa":     model.SeverityHigh,
+	"iam-user-multiple-active-keys":    model.SeverityLow,
+	"iam-root-access-key-present":      model.SeverityCritical,
+	"iam-root-mfa-disabled":            model.SeverityCritical,
+	"iam-password-policy-weak":         model.SeverityMedium,
+	"kms-key-rotation-disabled":        model.SeverityMedium,
+	"secretsmanager-rotation-disabled": model.SeverityMedium,
+	"secretsmanager-secret-unrotated":  model.SeverityMedium,
+	"acm-certificate-expiring":         model.SeverityHigh,
+	"iam-server-certificate-expired":   model.SeverityHigh,
+}
+
+// credentials are the checks of the credentials family; the others are
+// public exposure.
+func credentials(id string) bool {
+	for _, prefix := range []string{"iam-", "kms-", "secretsmanager-", "acm-"} {
+		if strings.HasPrefix(id, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 func TestRegistryValidatesWithExactlyTheCatalogue(t *testing.T) {
@@ -36,10 +60,17 @@ func TestRegistryValidatesWithExactlyTheCatalogue(t *testing.T) {
 	for _, m := range metas {
 		got = append(got, m.ID)
 	}
+	var exposure, creds []string
 	for id := range catalogue {
-		want = append(want, id)
+		if credentials(id) {
+			creds = append(creds, id)
+		} else {
+			exposure = append(exposure, id)
+		}
 	}
-	sort.Strings(want)
+	sort.Strings(exposure)
+	sort.Strings(creds)
+	want = append(exposure, creds...) // family order, then ID
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("check IDs =\n%v\nwant\n%v", got, want)
 	}
@@ -47,7 +78,11 @@ func TestRegistryValidatesWithExactlyTheCatalogue(t *testing.T) {
 		if m.Severity != catalogue[m.ID] {
 			t.Errorf("%s: severity %s, DESIGN.md says %s", m.ID, m.Severity, catalogue[m.ID])
 		}
-		if m.Family != model.FamilyPublicExposure {
+		wantFamily := model.FamilyPublicExposure
+		if credentials(m.ID) {
+			wantFamily = model.FamilyCredentials
+		}
+		if m.Family != wantFamily {
 			t.Errorf("%s: family %s", m.ID, m.Family)
 		}
 		if !strings.HasPrefix(m.ResourceType, "AWS::") {
@@ -68,8 +103,13 @@ func TestAllScanners(t *testing.T) {
 			t.Errorf("service %s registered twice", s.Service())
 		}
 		services[s.Service()] = true
-		if want := s.Service() == "s3"; s.Global() != want {
+		if want := s.Service() == "s3" || s.Service() == "iam"; s.Global() != want {
 			t.Errorf("%s: Global() = %v, want %v", s.Service(), s.Global(), want)
+		}
+		if v, ok := s.(interface{ Validate() error }); ok {
+			if err := v.Validate(); err != nil {
+				t.Errorf("%s: %v", s.Service(), err)
+			}
 		}
 		for _, m := range s.Checks() {
 			if m.Service != s.Service() {
@@ -77,7 +117,7 @@ func TestAllScanners(t *testing.T) {
 			}
 		}
 	}
-	if !reflect.DeepEqual(services, map[string]bool{"ec2": true, "rds": true, "redshift": true, "s3": true}) {
+	if !reflect.DeepEqual(services, map[string]bool{"ec2": true, "rds": true, "redshift": true, "s3": true, "iam": true, "kms": true, "secretsmanager": true, "acm": true}) {
 		t.Errorf("services = %v", services)
 	}
 	// Two calls build independent, equal lists: nothing registers itself.

@@ -108,7 +108,7 @@ func TestScanTwoRegionsWritesThePackage(t *testing.T) {
 	if got := strings.Join(scan.Scan.Regions, ","); got != "eu-west-1,us-east-1" {
 		t.Errorf("scan regions %s", got)
 	}
-	if len(scan.Scan.Accounts) != 1 || scan.Scan.Accounts[0] != "123456789012" || len(scan.Scan.Checks) != 12 {
+	if len(scan.Scan.Accounts) != 1 || scan.Scan.Accounts[0] != "123456789012" || len(scan.Scan.Checks) != 24 {
 		t.Errorf("scan info: %+v", scan.Scan)
 	}
 	regionOf := map[string]string{}
@@ -245,12 +245,15 @@ func TestCoverageGapExitsFour(t *testing.T) {
 
 func TestChecksAndVersion(t *testing.T) {
 	run := runCLI(t, nil, "checks")
-	if run.code != 0 || !strings.Contains(run.stdout, "12 checks") {
+	if run.code != 0 || !strings.Contains(run.stdout, "24 checks") {
 		t.Fatalf("checks: exit %d\n%s", run.code, run.stdout)
 	}
 	for _, id := range []string{"ec2-sg-open-admin-port", "ec2-sg-open-database-port", "ec2-sg-open-all-ports", "ec2-sg-default-not-restricted",
 		"ec2-nacl-open-admin-port", "ec2-instance-internet-exposed", "rds-instance-public", "redshift-cluster-public", "s3-bucket-public",
-		"s3-account-public-access-block-off", "ec2-snapshot-public", "rds-snapshot-public"} {
+		"s3-account-public-access-block-off", "ec2-snapshot-public", "rds-snapshot-public",
+		"iam-access-key-unrotated", "iam-credential-unused", "iam-user-console-without-mfa", "iam-user-multiple-active-keys",
+		"iam-root-access-key-present", "iam-root-mfa-disabled", "iam-password-policy-weak", "kms-key-rotation-disabled",
+		"secretsmanager-rotation-disabled", "secretsmanager-secret-unrotated", "acm-certificate-expiring", "iam-server-certificate-expired"} {
 		if !strings.Contains(run.stdout, id) {
 			t.Errorf("checks lacks %s", id)
 		}

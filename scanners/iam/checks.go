@@ -98,7 +98,7 @@ func Checks() []check.Check[Inventory] {
 	}
 }
 
-func day(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 func keyUnrotatedCheck(inv *Inventory, p check.Params) []check.Finding {
 	limit := p.Credentials.MaxKeyAgeDays
@@ -113,7 +113,7 @@ func keyUnrotatedCheck(inv *Inventory, p check.Params) []check.Finding {
 				continue // an inactive key cannot be used: not a result
 			}
 			age := check.AgeDays(k.CreatedAt, p.Now)
-			evidence := map[string]any{"user": u.Name, "access_key_id": k.ID, "created_at": day(k.CreatedAt), "age_days": age, "max_age_days": limit, "source": SourceAccessKeys}
+			evidence := map[string]any{"user": u.Name, "access_key_id": k.ID, "created_at": stamp(k.CreatedAt), "age_days": age, "max_age_days": limit, "source": SourceAccessKeys}
 			msg := fmt.Sprintf("access key %s of user %s was created %d days ago (maximum %d)", k.ID, u.Name, age, limit)
 			if age > limit {
 				out = append(out, check.Fail(k.ID, u.ARN, msg, evidence))
@@ -140,10 +140,10 @@ func credentialUnusedCheck(inv *Inventory, p check.Params) []check.Finding {
 			switch {
 			case lastUsed != nil:
 				since = lastUsed
-				c["last_used"], c["last_used_source"] = day(*lastUsed), lastUsedSource
+				c["last_used"], c["last_used_source"] = stamp(*lastUsed), lastUsedSource
 			case created != nil:
 				since = created
-				c["last_used"], c["created_at"], c["created_source"] = "never", day(*created), createdSource
+				c["last_used"], c["created_at"], c["created_source"] = "never", stamp(*created), createdSource
 			}
 			if since == nil {
 				unknown = append(unknown, name+": no last-use or creation date")
@@ -266,7 +266,7 @@ func rootRowEvidence(inv *Inventory, evidence map[string]any) *ReportRow {
 	case inv.Report.Root == nil:
 		evidence["credential_report"] = "no <root_account> row"
 	default:
-		evidence["credential_report_generated_at"] = day(inv.Report.GeneratedAt)
+		evidence["credential_report_generated_at"] = stamp(inv.Report.GeneratedAt)
 		return inv.Report.Root
 	}
 	return nil
@@ -286,10 +286,10 @@ func rootKeyCheck(inv *Inventory) []check.Finding {
 			}
 			key := map[string]any{"slot": i + 1, "active": k.Active}
 			if k.LastRotated != nil {
-				key["last_rotated"] = day(*k.LastRotated)
+				key["last_rotated"] = stamp(*k.LastRotated)
 			}
 			if k.LastUsed != nil {
-				key["last_used"] = day(*k.LastUsed)
+				key["last_used"] = stamp(*k.LastUsed)
 			}
 			keys = append(keys, key)
 		}
@@ -341,13 +341,13 @@ func serverCertificateCheck(inv *Inventory, p check.Params) []check.Finding {
 	for _, c := range inv.ServerCertificates {
 		evidence := map[string]any{"server_certificate_id": c.ID, "source": "ListServerCertificates"}
 		if c.UploadedAt != nil {
-			evidence["uploaded_at"] = day(*c.UploadedAt)
+			evidence["uploaded_at"] = stamp(*c.UploadedAt)
 		}
 		if c.Expiration == nil {
 			out = append(out, check.Error(c.Name, c.ARN, fmt.Sprintf("server certificate %s has no expiration date", c.Name), evidence))
 			continue
 		}
-		evidence["expiration"] = day(*c.Expiration)
+		evidence["expiration"] = stamp(*c.Expiration)
 		if !c.Expiration.After(p.Now) {
 			out = append(out, check.Fail(c.Name, c.ARN, fmt.Sprintf("server certificate %s expired on %s", c.Name, c.Expiration.Format(time.DateOnly)), evidence))
 			continue

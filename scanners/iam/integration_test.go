@@ -144,7 +144,9 @@ func TestIAMChecksAgainstEmulator(t *testing.T) {
 	}
 
 	const P, F = model.StatusPass, model.StatusFail
-	k := func(check, resource string) scantest.Key { return scantest.Key{Check: check, Region: "global", Resource: resource} }
+	k := func(check, resource string) scantest.Key {
+		return scantest.Key{Check: check, Region: "global", Resource: resource}
+	}
 	id := aws.ToString
 	scan := scantest.Scan(t, srv.URL, []string{"us-east-1", "eu-west-1"}, scantest.Checks(iamscanner.Scanner())...)
 	if gaps := scan.Gaps(); len(gaps) > 0 {
@@ -264,7 +266,9 @@ func TestCredentialReportThatNeverCompletesIsAGap(t *testing.T) {
 		t.Fatalf("gaps %+v", gaps)
 	}
 	const P, F, E = model.StatusPass, model.StatusFail, model.StatusError
-	k := func(check, resource string) scantest.Key { return scantest.Key{Check: check, Region: "global", Resource: resource} }
+	k := func(check, resource string) scantest.Key {
+		return scantest.Key{Check: check, Region: "global", Resource: resource}
+	}
 	// The report-based checks are ERROR for the account, never PASS; the
 	// checks that read live data still decide.
 	scantest.ExpectExactly(t, scan, "iam-user-console-without-mfa", map[scantest.Key]model.Status{k("iam-user-console-without-mfa", ""): E}, nil)

@@ -58,10 +58,12 @@ type Key struct {
 // customer-managed, symmetric encryption key whose material KMS generated.
 // AWS-managed keys rotate every year by themselves; asymmetric and HMAC keys,
 // keys with imported material and keys in custom key stores cannot be rotated
-// automatically, so they are not results at all.
+// automatically, so they are not results at all. A SYMMETRIC_DEFAULT key is
+// always an encryption key; its KeyUsage is not required (the emulator
+// omits it unless it was given at creation).
 func (k Key) InScope() bool {
 	return k.Manager == string(types.KeyManagerTypeCustomer) && k.Spec == string(types.KeySpecSymmetricDefault) &&
-		k.Usage == string(types.KeyUsageTypeEncryptDecrypt) && k.State == string(types.KeyStateEnabled) &&
+		(k.Usage == "" || k.Usage == string(types.KeyUsageTypeEncryptDecrypt)) && k.State == string(types.KeyStateEnabled) &&
 		k.Origin == string(types.OriginTypeAwsKms)
 }
 

@@ -23,19 +23,23 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(emutest.Main(m)) }
 
-// storyChecks are the twelve public-network-exposure checks the story covers.
+// storyChecks are the checks the story covers: the twelve of public network
+// exposure and the twelve of unrotated and stale credentials.
 var storyChecks = []string{
 	"ec2-sg-open-admin-port", "ec2-sg-open-database-port", "ec2-sg-open-all-ports",
 	"ec2-sg-default-not-restricted", "ec2-nacl-open-admin-port", "ec2-instance-internet-exposed",
 	"rds-instance-public", "redshift-cluster-public", "s3-bucket-public",
 	"s3-account-public-access-block-off", "ec2-snapshot-public", "rds-snapshot-public",
+	"iam-access-key-unrotated", "iam-credential-unused", "iam-user-console-without-mfa", "iam-user-multiple-active-keys",
+	"iam-root-access-key-present", "iam-root-mfa-disabled", "iam-password-policy-weak", "kms-key-rotation-disabled",
+	"secretsmanager-rotation-disabled", "secretsmanager-secret-unrotated", "acm-certificate-expiring", "iam-server-certificate-expired",
 }
 
 // TestExpectationsCoverStory checks the story table itself: every check has a
-// FAIL and a PASS (the account-level block can only have one result).
+// FAIL and a PASS, except the one-sided checks, which have exactly one of them.
 func TestExpectationsCoverStory(t *testing.T) {
 	want := map[string]map[string]bool{}
-	for _, e := range Expectations() {
+	for _, e := range append(Expectations(), AgedExpectations()...) {
 		if !slices.Contains(storyChecks, e.Check) {
 			t.Errorf("expectation for unknown check %q", e.Check)
 		}
@@ -47,20 +51,38 @@ func TestExpectationsCoverStory(t *testing.T) {
 		}
 		want[e.Check][e.Want] = true
 	}
+	oneSided := OneSided()
 	for _, c := range storyChecks {
+		if _, ok := oneSided[c]; ok {
+			if want[c]["FAIL"] == want[c]["PASS"] {
+				t.Errorf("%s: one-sided, but the story has PASS %v and FAIL %v", c, want[c]["PASS"], want[c]["FAIL"])
+			}
+			continue
+		}
 		if !want[c]["FAIL"] {
 			t.Errorf("%s: no FAIL in the story", c)
 		}
-		if !want[c]["PASS"] && c != "s3-account-public-access-block-off" {
+		if !want[c]["PASS"] {
 			t.Errorf("%s: no PASS in the story", c)
+		}
+	}
+	for c := range oneSided {
+		if !slices.Contains(storyChecks, c) {
+			t.Errorf("OneSided names unknown check %s", c)
 		}
 	}
 }
 
-// TestStoryTableMatchesExpectations keeps the table in the package comment
-// and Expectations in step.
+// TestStoryTableMatchesExpectations keeps the tables in the comments of
+// demo.go and credentials.go and Expectations and AgedExpectations in step.
 func TestStoryTableMatchesExpectations(t *testing.T) {
-	src, err := os.ReadFile("demo.go")
+	compareTable(t, "demo.go", Expectations())
+	compareTable(t, "credentials.go", AgedExpectations())
+}
+
+func compareTable(t *testing.T, file string, want []Expectation) {
+	t.Helper()
+	src, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,9 +95,8 @@ func TestStoryTableMatchesExpectations(t *testing.T) {
 		}
 		table = append(table, Expectation{Check: f[0], Region: codes[f[1]], Role: f[2], Want: f[3], Why: strings.Join(f[4:], " ")})
 	}
-	want := Expectations()
 	if len(table) != len(want) {
-		t.Fatalf("package comment table has %d rows, Expectations %d", len(table), len(want))
+		t.Fatalf("%s: the comment table has %d rows, the expectations %d", file, len(table), len(want))
 	}
 	for i := range want {
 		if table[i] != want[i] {
@@ -101,7 +122,7 @@ func TestSeed(t *testing.T) {
 	}
 
 	// Every expectation names a seeded resource in the stated region.
-	for _, e := range Expectations() {
+	for _, e := range append(Expectations(), AgedExpectations()...) {
 		id := inv.ID(e.Role)
 		if id == "" {
 			t.Errorf("%s: role %q not in inventory", e.Check, e.Role)

@@ -9,16 +9,20 @@ import (
 	"strings"
 
 	"github.com/posture-dev/posture/internal/check"
+	"github.com/posture-dev/posture/scanners/acm"
 	"github.com/posture-dev/posture/scanners/cloudtrail"
 	"github.com/posture-dev/posture/scanners/dynamodb"
 	"github.com/posture-dev/posture/scanners/ec2"
 	"github.com/posture-dev/posture/scanners/efs"
 	"github.com/posture-dev/posture/scanners/elasticache"
+	"github.com/posture-dev/posture/scanners/iam"
 	"github.com/posture-dev/posture/scanners/kinesis"
+	"github.com/posture-dev/posture/scanners/kms"
 	"github.com/posture-dev/posture/scanners/lambda"
 	"github.com/posture-dev/posture/scanners/rds"
 	"github.com/posture-dev/posture/scanners/redshift"
 	"github.com/posture-dev/posture/scanners/s3"
+	"github.com/posture-dev/posture/scanners/secretsmanager"
 	"github.com/posture-dev/posture/scanners/sns"
 	"github.com/posture-dev/posture/scanners/sqs"
 )
@@ -26,16 +30,20 @@ import (
 // All returns every scanner, in a stable order.
 func All() []check.Scanner {
 	return []check.Scanner{
+		acm.Scanner(),
 		cloudtrail.Scanner(),
 		dynamodb.Scanner(),
 		ec2.Scanner(),
 		efs.Scanner(),
 		elasticache.Scanner(),
+		iam.Scanner(),
 		kinesis.Scanner(),
+		kms.Scanner(),
 		lambda.Scanner(),
 		rds.Scanner(),
 		redshift.Scanner(),
 		s3.Scanner(),
+		secretsmanager.Scanner(),
 		sns.Scanner(),
 		sqs.Scanner(),
 	}

@@ -53,6 +53,20 @@ var catalogue = map[model.Family]map[string]model.Severity{
 		"redshift-cluster-unencrypted":              model.SeverityHigh,
 		"elasticache-replication-group-unencrypted": model.SeverityMedium,
 	},
+	model.FamilyCredentials: {
+		"iam-access-key-unrotated":         model.SeverityMedium,
+		"iam-credential-unused":            model.SeverityMedium,
+		"iam-user-console-without-mfa":     model.SeverityHigh,
+		"iam-user-multiple-active-keys":    model.SeverityLow,
+		"iam-root-access-key-present":      model.SeverityCritical,
+		"iam-root-mfa-disabled":            model.SeverityCritical,
+		"iam-password-policy-weak":         model.SeverityMedium,
+		"kms-key-rotation-disabled":        model.SeverityMedium,
+		"secretsmanager-rotation-disabled": model.SeverityMedium,
+		"secretsmanager-secret-unrotated":  model.SeverityMedium,
+		"acm-certificate-expiring":         model.SeverityHigh,
+		"iam-server-certificate-expired":   model.SeverityHigh,
+	},
 }
 
 func TestRegistryValidatesWithExactlyTheCatalogue(t *testing.T) {
@@ -102,8 +116,13 @@ func TestAllScanners(t *testing.T) {
 			t.Errorf("service %s registered twice", s.Service())
 		}
 		services[s.Service()] = true
-		if want := s.Service() == "s3"; s.Global() != want {
+		if want := s.Service() == "s3" || s.Service() == "iam"; s.Global() != want {
 			t.Errorf("%s: Global() = %v, want %v", s.Service(), s.Global(), want)
+		}
+		if v, ok := s.(interface{ Validate() error }); ok {
+			if err := v.Validate(); err != nil {
+				t.Errorf("%s: %v", s.Service(), err)
+			}
 		}
 		for _, m := range s.Checks() {
 			if m.Service != s.Service() {
@@ -124,6 +143,11 @@ func TestAllScanners(t *testing.T) {
 		"s3":          true,
 		"sns":         true,
 		"sqs":         true,
+
+		"acm":            true,
+		"iam":            true,
+		"kms":            true,
+		"secretsmanager": true,
 	}) {
 		t.Errorf("services = %v", services)
 	}

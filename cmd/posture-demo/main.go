@@ -66,7 +66,14 @@ func demoRun(ctx context.Context, binary, out, logFile string, logger *slog.Logg
 	if _, err := os.Stat(binary); err != nil {
 		return nil, fmt.Errorf("posture binary %s: %w (run `make build` first)", binary, err)
 	}
+	// Under libfaketime the demo can age its stale credentials (a key 120
+	// days old, a secret 200); without it they are created today.
 	opts := emulator.Options{}
+	if _, err := emulator.LocateFaketime(); err == nil {
+		opts.FakeTime = true
+	} else {
+		logger.Info("libfaketime not found: the demo's stale key and secret are created today and look fresh (apt-get install faketime to age them)")
+	}
 	if logFile != "" {
 		f, err := os.Create(logFile)
 		if err != nil {
@@ -94,12 +101,16 @@ func demoRun(ctx context.Context, binary, out, logFile string, logger *slog.Logg
 		BaseEndpoint: aws.String(srv.URL),
 		Retryer:      func() aws.Retryer { return retry.AddWithMaxAttempts(retry.NewStandard(), 3) },
 	}
-	inv, err := demo.Seed(ctx, cfg)
+	var seedOpts demo.Options
+	if srv.FakeTime() {
+		seedOpts.Age = srv.SetClockOffset
+	}
+	inv, err := demo.SeedWith(ctx, cfg, seedOpts)
 	if err != nil {
 		return nil, fmt.Errorf("seed the demo account: %w", err)
 	}
 	logger.Info("demo account seeded", "account", inv.AccountID, "regions", strings.Join(demo.Regions(), ","),
-		"elapsed", time.Since(begin).Round(time.Millisecond))
+		"stale_credentials_aged", inv.Aged, "elapsed", time.Since(begin).Round(time.Millisecond))
 
 	args := []string{"scan", "--endpoint-url", srv.URL, "--regions", strings.Join(demo.Regions(), ","), "--out", out}
 	fmt.Fprintf(stderr, "\n$ posture %s\n\n", strings.Join(args, " "))

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -397,5 +398,48 @@ func TestScanFrameworkFlags(t *testing.T) {
 				t.Errorf("exit %d (want %d), stderr lacks %q:\n%s", run.code, exitUsage, c.stderr, run.stderr)
 			}
 		})
+	}
+}
+
+func TestScanConfig(t *testing.T) {
+	srv := emutest.Fresh(t)
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("credentials:\n  max_key_age_days: -3\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run := runCLI(t, []string{"AWS_ENDPOINT_URL=" + srv.URL}, "scan", "--regions", "us-east-1", "--config", bad, "--out", filepath.Join(dir, "bad"))
+	if run.code != exitUsage || !strings.Contains(run.stderr, "credentials.max_key_age_days: must be a positive integer, got -3") {
+		t.Errorf("invalid config: exit %d\n%s", run.code, run.stderr)
+	}
+	run = runCLI(t, []string{"AWS_ENDPOINT_URL=" + srv.URL}, "scan", "--regions", "us-east-1", "--config", filepath.Join(dir, "missing.yaml"), "--out", filepath.Join(dir, "missing"))
+	if run.code != exitUsage || !strings.Contains(run.stderr, "read config") {
+		t.Errorf("missing config: exit %d\n%s", run.code, run.stderr)
+	}
+
+	good := filepath.Join(dir, "good.yaml")
+	if err := os.WriteFile(good, []byte("credentials:\n  secret_max_age_days: 365\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "good")
+	run = runCLI(t, []string{"AWS_ENDPOINT_URL=" + srv.URL}, "scan", "--regions", "us-east-1", "--checks", "secretsmanager-secret-unrotated", "--config", good, "--out", out)
+	if run.code != exitOK {
+		t.Fatalf("exit %d\n%s", run.code, run.stderr)
+	}
+	scan, err := reports.ReadScan(filepath.Join(out, "scan.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{
+		"credentials.max_key_age_days": 90, "credentials.unused_days": 45, "credentials.password_min_length": 14,
+		"credentials.password_reuse_prevention": 24, "credentials.secret_max_age_days": 365, "credentials.certificate_warning_days": 30,
+	}
+	if !reflect.DeepEqual(scan.Scan.Thresholds, want) {
+		t.Errorf("scan.thresholds = %v, want %v", scan.Scan.Thresholds, want)
+	}
+	// The example file in the repository is a valid configuration.
+	run = runCLI(t, []string{"AWS_ENDPOINT_URL=" + srv.URL}, "scan", "--regions", "us-east-1", "--checks", "kms-key-rotation-disabled", "--config", "../../posture.example.yaml", "--out", filepath.Join(dir, "example"))
+	if run.code != exitOK {
+		t.Errorf("example config: exit %d\n%s", run.code, run.stderr)
 	}
 }

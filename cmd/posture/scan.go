@@ -11,6 +11,7 @@ import (
 
 	"github.com/posture-dev/posture/controls"
 	"github.com/posture-dev/posture/internal/awsenv"
+	"github.com/posture-dev/posture/internal/config"
 	"github.com/posture-dev/posture/internal/engine"
 	"github.com/posture-dev/posture/internal/model"
 	"github.com/posture-dev/posture/reports"
@@ -33,6 +34,7 @@ type scanFlags struct {
 	concurrency   int
 	maxAttempts   int
 	logLevel      string
+	config        string
 }
 
 func parseScanFlags(args []string, stderr io.Writer) (*scanFlags, error) {
@@ -53,6 +55,7 @@ func parseScanFlags(args []string, stderr io.Writer) (*scanFlags, error) {
 	fs.IntVar(&f.concurrency, "concurrency", engine.DefaultScopeConcurrency, "how many (region, service) scopes of an account are collected at once")
 	fs.IntVar(&f.maxAttempts, "max-attempts", awsenv.DefaultMaxAttempts, "attempts per AWS call before a throttled or failing call becomes a coverage gap")
 	fs.StringVar(&f.logLevel, "log-level", "warn", "log level on stderr: debug, info, warn, error")
+	fs.StringVar(&f.config, "config", "", "YAML file of check thresholds (see posture.example.yaml; default: the built-in thresholds)")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return nil, err
@@ -93,6 +96,12 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 		}
 		failOn = sev
 	}
+	thresholds := config.Default()
+	if f.config != "" {
+		if thresholds, err = config.Load(f.config); err != nil {
+			return 0, usageError{err}
+		}
+	}
 	all := scanners.All()
 	catalogue := scanners.Catalogue(all)
 	selected, err := scanners.Select(catalogue, f.checks, f.excludeChecks)
@@ -126,6 +135,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 		Checks:           selected,
 		ScopeConcurrency: f.concurrency,
 		Tool:             model.Tool{Name: "posture", Version: version},
+		Config:           &thresholds,
 		Logger:           logger,
 	})
 	controls.Apply(scan, frameworks)

@@ -16,10 +16,12 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/smithy-go"
 
+	"github.com/posture-dev/posture/internal/config"
 	"github.com/posture-dev/posture/internal/model"
 )
 
@@ -49,6 +51,9 @@ type Finding struct {
 	Status   model.Status
 	Message  string
 	Evidence map[string]any
+	// Severity overrides the check's default severity for this result when
+	// set (an expired certificate is high, one about to expire medium).
+	Severity model.Severity
 }
 
 // Pass builds a passing finding.
@@ -78,7 +83,39 @@ type Check[I any] struct {
 	Reads []string
 	// Eval returns one finding per resource in scope.
 	Eval func(inv *I) []Finding
+	// EvalWith is Eval for checks that depend on the scan's parameters
+	// (thresholds, the time of the scan). A check sets exactly one of Eval
+	// and EvalWith; it stays a pure function of its arguments.
+	EvalWith func(inv *I, p Params) []Finding
 }
+
+// Params are the inputs of a check besides the inventory: the configured
+// thresholds and the time the scan started, which ages are measured against.
+// Checks read the clock only from here, so that they stay pure and a saved
+// inventory re-evaluates to the same results.
+type Params struct {
+	// Now is when the scan started.
+	Now time.Time
+	// Credentials are the thresholds of the credentials family.
+	Credentials config.Credentials
+}
+
+// DefaultParams returns the default thresholds at time now.
+func DefaultParams(now time.Time) Params {
+	return Params{Now: now, Credentials: config.Default().Credentials}
+}
+
+// evaluate runs the check's function, whichever of Eval and EvalWith is set.
+func (c Check[I]) evaluate(inv *I, p Params) []Finding {
+	if c.EvalWith != nil {
+		return c.EvalWith(inv, p)
+	}
+	return c.Eval(inv)
+}
+
+// Evaluate runs the check over inv with the parameters p, as a scan does;
+// tests use it to call a check whichever function it sets.
+func (c Check[I]) Evaluate(inv *I, p Params) []Finding { return c.evaluate(inv, p) }
 
 // Scope is one unit of collection: an account and a region, or an account
 // and the pseudo-region "global" for global services.
@@ -93,6 +130,9 @@ type Scope struct {
 	// Config is the account's AWS configuration, its Region set to Region (or,
 	// for global services, to the partition's home region).
 	Config aws.Config
+	// Params are the thresholds and the scan time given to the checks. A
+	// zero Now means the defaults at the time the scope is evaluated.
+	Params Params
 	// wants is the union of the parts needed by the selected checks.
 	wants map[string]bool
 }
@@ -181,6 +221,10 @@ type Service[I any] struct {
 // Service returns the service name.
 func (s Service[I]) Service() string { return s.Name }
 
+// Validate checks the service's checks (ValidateChecks): the registry test
+// calls it for every scanner that has it.
+func (s Service[I]) Validate() error { return ValidateChecks(s.List) }
+
 // Global reports whether the service is global.
 func (s Service[I]) Global() bool { return s.IsGlobal }
 
@@ -209,6 +253,10 @@ func (s Service[I]) Scan(ctx context.Context, scope Scope, selected map[string]b
 	if len(checks) == 0 {
 		return nil, cov
 	}
+	params := scope.Params
+	if params.Now.IsZero() {
+		params = DefaultParams(time.Now().UTC())
+	}
 	gaps := &Gaps{}
 	inv := s.Collect(ctx, scope, gaps)
 
@@ -221,7 +269,7 @@ func (s Service[I]) Scan(ctx context.Context, scope Scope, selected map[string]b
 			})))
 			continue
 		}
-		for _, f := range c.Eval(inv) {
+		for _, f := range c.evaluate(inv, params) {
 			results = append(results, result(c.Meta, scope, f))
 		}
 	}
@@ -271,10 +319,14 @@ func result(m Meta, scope Scope, f Finding) model.Result {
 	if evidence == nil {
 		evidence = map[string]any{}
 	}
+	severity := m.Severity
+	if f.Severity != "" {
+		severity = f.Severity
+	}
 	return model.Result{
 		CheckID:      m.ID,
 		Status:       f.Status,
-		Severity:     m.Severity,
+		Severity:     severity,
 		Family:       m.Family,
 		AccountID:    scope.AccountID,
 		Region:       region,
@@ -287,6 +339,14 @@ func result(m Meta, scope Scope, f Finding) model.Result {
 		Controls:     []string{},
 		Fingerprint:  model.Fingerprint(m.ID, scope.AccountID, region, f.ResourceID),
 	}
+}
+
+// AgeDays returns the whole days (24-hour periods) elapsed from t to now,
+// rounded down; thresholds in days compare against it, so a key created
+// exactly 90 days ago is 90 days old and one created 90 days and 23 hours
+// ago is still 90.
+func AgeDays(t, now time.Time) int {
+	return int(now.Sub(t) / (24 * time.Hour))
 }
 
 // ErrorCode returns the AWS error code of err ("AccessDenied", "Throttling"),
@@ -350,6 +410,20 @@ func Validate(metas []Meta) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// ValidateChecks validates a service's checks: their metadata (Validate)
+// and that each sets exactly one of Eval and EvalWith.
+func ValidateChecks[I any](checks []Check[I]) error {
+	var errs []error
+	metas := make([]Meta, len(checks))
+	for i, c := range checks {
+		metas[i] = c.Meta
+		if (c.Eval == nil) == (c.EvalWith == nil) {
+			errs = append(errs, fmt.Errorf("check %q: set exactly one of Eval and EvalWith", c.ID))
+		}
+	}
+	return errors.Join(append([]error{Validate(metas)}, errs...)...)
 }
 
 // Lookup returns the check with the given ID from a service's checks.

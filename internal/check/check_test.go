@@ -9,11 +9,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/posture-dev/posture/internal/config"
 	"github.com/posture-dev/posture/internal/model"
 )
 
@@ -535,5 +537,66 @@ func TestValidateAcceptsEveryKnownSeverityAndFamily(t *testing.T) {
 	}
 	if err := Validate(metas); err != nil {
 		t.Fatalf("Validate = %v", err)
+	}
+}
+
+func TestEvalWithGetsTheScopeParamsAndSeverityOverride(t *testing.T) {
+	var got Params
+	svc := Service[fakeInv]{
+		Name:    "fake",
+		Collect: func(context.Context, Scope, *Gaps) *fakeInv { return &fakeInv{} },
+		List: []Check[fakeInv]{{
+			Meta: fakeMeta("fake-thing-aged"),
+			EvalWith: func(_ *fakeInv, p Params) []Finding {
+				got = p
+				f := Fail("x", "", "expired", nil)
+				f.Severity = model.SeverityMedium
+				return []Finding{f, Pass("y", "", "fine", nil)}
+			},
+		}},
+	}
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	scope := testScope
+	scope.Params = Params{Now: now, Credentials: config.Credentials{MaxKeyAgeDays: 7}}
+	results, cov := svc.Scan(context.Background(), scope, selectIDs("fake-thing-aged"))
+	if cov.Status != model.CoverageOK || len(results) != 2 {
+		t.Fatalf("results %+v coverage %+v", results, cov)
+	}
+	if !got.Now.Equal(now) || got.Credentials.MaxKeyAgeDays != 7 {
+		t.Errorf("EvalWith got params %+v", got)
+	}
+	if results[0].Severity != model.SeverityMedium || results[1].Severity != model.SeverityHigh {
+		t.Errorf("severities %s %s: the finding's override, else the check's", results[0].Severity, results[1].Severity)
+	}
+
+	// Without params the scope evaluates with the defaults, now.
+	before := time.Now()
+	if _, cov := svc.Scan(context.Background(), testScope, selectIDs("fake-thing-aged")); cov.Status != model.CoverageOK {
+		t.Fatal(cov)
+	}
+	if got.Now.Before(before.Add(-time.Second)) || got.Credentials != config.Default().Credentials {
+		t.Errorf("default params %+v", got)
+	}
+}
+
+func TestValidateChecksWantsExactlyOneFunction(t *testing.T) {
+	eval := func(*fakeInv) []Finding { return nil }
+	evalWith := func(*fakeInv, Params) []Finding { return nil }
+	ok := []Check[fakeInv]{{Meta: fakeMeta("fake-a-b"), Eval: eval}, {Meta: fakeMeta("fake-c-d"), EvalWith: evalWith}}
+	if err := ValidateChecks(ok); err != nil {
+		t.Errorf("valid checks: %v", err)
+	}
+	if err := (Service[fakeInv]{List: ok}).Validate(); err != nil {
+		t.Errorf("Service.Validate: %v", err)
+	}
+	bad := []Check[fakeInv]{{Meta: fakeMeta("fake-both-set"), Eval: eval, EvalWith: evalWith}, {Meta: fakeMeta("fake-none-set")}}
+	err := ValidateChecks(bad)
+	for _, want := range []string{`check "fake-both-set": set exactly one of Eval and EvalWith`, `check "fake-none-set": set exactly one`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v lacks %q", err, want)
+		}
+	}
+	if c, _ := Lookup(ok, "fake-c-d"); c.Evaluate(&fakeInv{}, Params{}) != nil {
+		t.Error("Evaluate")
 	}
 }

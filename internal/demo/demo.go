@@ -14,6 +14,9 @@
 // among the seeded resources, except the few that OneSided lists with the
 // reason (a per-account setting, and outside-a-VPC cases that neither AWS nor
 // the emulator can create any more), whose other outcome is a unit-test case.
+// The unrotated-and-stale-credentials checks (credentials.go) follow: the rows
+// that need stale credentials (a 120-day-old key, a 200-day-old secret) are
+// in AgedExpectations, true only when the emulator runs under libfaketime.
 //
 // Region codes: use1 = us-east-1, euw1 = eu-west-1. The key is the Inventory
 // role name; the same table is available as data from Expectations.
@@ -124,6 +127,28 @@
 //	cloudtrail-trail-not-kms-encrypted         euw1    eu-team-trail               FAIL    no KmsKeyId
 //	kinesis-stream-unencrypted                 use1    legacy-events-stream        FAIL    EncryptionType=NONE
 //	kinesis-stream-unencrypted                 use1    prod-clickstream            PASS    EncryptionType=KMS
+//	iam-access-key-unrotated                   global  app-svc-key-1               PASS    created today
+//	iam-access-key-unrotated                   global  app-svc-key-2               PASS    created today
+//	iam-credential-unused                      global  alice                       PASS    console password set today
+//	iam-credential-unused                      global  app-svc                     PASS    keys created today
+//	iam-user-console-without-mfa               global  alice                       FAIL    console password, no MFA device
+//	iam-user-console-without-mfa               global  bob                         PASS    console password and a virtual MFA device
+//	iam-user-multiple-active-keys              global  app-svc                     FAIL    two active keys: a rotation never finished
+//	iam-user-multiple-active-keys              global  ci-deploy                   PASS    one active key
+//	iam-root-access-key-present                global  account                     PASS    the emulator never reports root keys
+//	iam-root-mfa-disabled                      global  account                     FAIL    the emulator always reports root MFA off
+//	iam-password-policy-weak                   global  account                     FAIL    minimum length 8, no reuse prevention
+//	kms-key-rotation-disabled                  use1    orders-cmk                  PASS    automatic rotation on
+//	kms-key-rotation-disabled                  use1    legacy-cmk                  FAIL    automatic rotation off
+//	kms-key-rotation-disabled                  euw1    eu-cmk                      FAIL    automatic rotation off
+//	secretsmanager-rotation-disabled           use1    orders-db-secret            PASS    rotation every 30 days
+//	secretsmanager-rotation-disabled           use1    legacy-api-token            FAIL    no rotation configured
+//	secretsmanager-secret-unrotated            use1    orders-db-secret            PASS    rotated today
+//	acm-certificate-expiring                   use1    www-cert                    PASS    a year left
+//	acm-certificate-expiring                   euw1    eu-api-cert                 FAIL    expires in 10 days (medium)
+//	iam-server-certificate-expired             global  legacy-elb-cert             FAIL    expired 30 days ago (the emulator reports 2012)
+//	iam-access-key-unrotated                   global  ci-deploy-key               FAIL    active key created 120 days ago
+//	iam-credential-unused                      global  ci-deploy                   FAIL    its key was never used in 120 days
 //
 // Not in the table but present in the account: each region's default VPC,
 // with its open default security group and allow-all default NACL (FAIL for
@@ -197,7 +222,6 @@ type Inventory struct {
 	RedshiftClusters map[string]string // role -> cluster identifier
 
 	DBClusters        map[string]string // role -> Aurora cluster identifier
-	Keys              map[string]string // role -> KMS key ID
 	Functions         map[string]string // role -> Lambda function name
 	CacheClusters     map[string]string // role -> ElastiCache cache cluster ID
 	ReplicationGroups map[string]string // role -> ElastiCache replication group ID
@@ -208,8 +232,18 @@ type Inventory struct {
 	Trails            map[string]string // role -> CloudTrail trail name
 	Streams           map[string]string // role -> Kinesis stream name
 
-	// KeyARNs maps the roles of Keys to the keys' ARNs.
-	KeyARNs map[string]string
+	// KeyARNs maps the roles of the data keys in KMSKeys to their ARNs.
+	KeyARNs            map[string]string
+	Users              map[string]string // role -> IAM user name
+	AccessKeys         map[string]string // role -> access key ID
+	KMSKeys            map[string]string // role -> KMS key ID
+	Secrets            map[string]string // role -> secret name
+	Certificates       map[string]string // role -> ACM certificate ID
+	ServerCertificates map[string]string // role -> IAM server certificate name
+
+	// Aged is true when the stale credentials were created in the past (the
+	// emulator runs under libfaketime), so AgedExpectations hold.
+	Aged bool
 
 	// RegionOf maps every identifier above (not the role name) to its region.
 	RegionOf map[string]string
@@ -232,7 +266,6 @@ func newInventory() *Inventory {
 		DBSnapshots:       map[string]string{},
 		RedshiftClusters:  map[string]string{},
 		DBClusters:        map[string]string{},
-		Keys:              map[string]string{},
 		Functions:         map[string]string{},
 		CacheClusters:     map[string]string{},
 		ReplicationGroups: map[string]string{},
@@ -244,6 +277,13 @@ func newInventory() *Inventory {
 		Streams:           map[string]string{},
 		KeyARNs:           map[string]string{},
 		RegionOf:          map[string]string{},
+
+		Users:              map[string]string{},
+		AccessKeys:         map[string]string{},
+		KMSKeys:            map[string]string{},
+		Secrets:            map[string]string{},
+		Certificates:       map[string]string{},
+		ServerCertificates: map[string]string{},
 	}
 }
 
@@ -259,6 +299,12 @@ func (inv *Inventory) put(m map[string]string, role, id, region string) {
 // per region. It stops at the first failure and returns it wrapped with the
 // resource it was creating, together with the partial inventory.
 func Seed(ctx context.Context, cfg aws.Config) (*Inventory, error) {
+	return SeedWith(ctx, cfg, Options{})
+}
+
+// SeedWith is Seed with options: with Options.Age it creates the stale
+// credentials in the past.
+func SeedWith(ctx context.Context, cfg aws.Config, opts Options) (*Inventory, error) {
 	inv := newInventory()
 
 	id, err := sts.NewFromConfig(regional(cfg, PrimaryRegion)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
@@ -282,6 +328,9 @@ func Seed(ctx context.Context, cfg aws.Config) (*Inventory, error) {
 		return inv, err
 	}
 	if err := seedStores(ctx, cfg, inv); err != nil {
+		return inv, err
+	}
+	if err := seedCredentials(ctx, cfg, inv, opts); err != nil {
 		return inv, err
 	}
 	return inv, nil

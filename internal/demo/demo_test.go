@@ -23,8 +23,7 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(emutest.Main(m)) }
 
-// storyChecks are the checks the story covers: the public-exposure,
-// outside-a-VPC and unencrypted-data-store families.
+// storyChecks are the checks the story covers: all four families.
 var storyChecks = []string{
 	"ec2-sg-open-admin-port", "ec2-sg-open-database-port", "ec2-sg-open-all-ports",
 	"ec2-sg-default-not-restricted", "ec2-nacl-open-admin-port", "ec2-instance-internet-exposed",
@@ -40,13 +39,17 @@ var storyChecks = []string{
 	"dynamodb-table-default-key", "sqs-queue-unencrypted", "sns-topic-unencrypted",
 	"redshift-cluster-unencrypted", "elasticache-replication-group-unencrypted",
 	"cloudtrail-trail-not-kms-encrypted", "kinesis-stream-unencrypted",
+
+	"iam-access-key-unrotated", "iam-credential-unused", "iam-user-console-without-mfa", "iam-user-multiple-active-keys",
+	"iam-root-access-key-present", "iam-root-mfa-disabled", "iam-password-policy-weak", "kms-key-rotation-disabled",
+	"secretsmanager-rotation-disabled", "secretsmanager-secret-unrotated", "acm-certificate-expiring", "iam-server-certificate-expired",
 }
 
 // TestExpectationsCoverStory checks the story table itself: every check has a
 // FAIL and a PASS, but those OneSided excuses, which have exactly one kind.
 func TestExpectationsCoverStory(t *testing.T) {
 	want := map[string]map[string]bool{}
-	for _, e := range Expectations() {
+	for _, e := range append(Expectations(), AgedExpectations()...) {
 		if !slices.Contains(storyChecks, e.Check) {
 			t.Errorf("expectation for unknown check %q", e.Check)
 		}
@@ -60,25 +63,36 @@ func TestExpectationsCoverStory(t *testing.T) {
 	}
 	oneSided := OneSided()
 	for _, c := range storyChecks {
-		_, excused := oneSided[c]
-		switch {
-		case excused && len(want[c]) != 1:
-			t.Errorf("%s: OneSided says it has one kind of result, the story has %v", c, want[c])
-		case !excused && (!want[c]["FAIL"] || !want[c]["PASS"]):
-			t.Errorf("%s: the story lacks a PASS or a FAIL (has %v)", c, want[c])
+		if _, ok := oneSided[c]; ok {
+			if want[c]["FAIL"] == want[c]["PASS"] {
+				t.Errorf("%s: one-sided, but the story has PASS %v and FAIL %v", c, want[c]["PASS"], want[c]["FAIL"])
+			}
+			continue
+		}
+		if !want[c]["FAIL"] {
+			t.Errorf("%s: no FAIL in the story", c)
+		}
+		if !want[c]["PASS"] {
+			t.Errorf("%s: no PASS in the story", c)
 		}
 	}
 	for c := range oneSided {
 		if !slices.Contains(storyChecks, c) {
-			t.Errorf("OneSided names %q, which is not in the story", c)
+			t.Errorf("OneSided names unknown check %s", c)
 		}
 	}
 }
 
-// TestStoryTableMatchesExpectations keeps the table in the package comment
-// and Expectations in step.
+// TestStoryTableMatchesExpectations keeps the tables in the comments of
+// demo.go and credentials.go and Expectations and AgedExpectations in step.
 func TestStoryTableMatchesExpectations(t *testing.T) {
-	src, err := os.ReadFile("demo.go")
+	compareTable(t, "demo.go", Expectations())
+	compareTable(t, "credentials.go", AgedExpectations())
+}
+
+func compareTable(t *testing.T, file string, want []Expectation) {
+	t.Helper()
+	src, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,9 +105,8 @@ func TestStoryTableMatchesExpectations(t *testing.T) {
 		}
 		table = append(table, Expectation{Check: f[0], Region: codes[f[1]], Role: f[2], Want: f[3], Why: strings.Join(f[4:], " ")})
 	}
-	want := Expectations()
 	if len(table) != len(want) {
-		t.Fatalf("package comment table has %d rows, Expectations %d", len(table), len(want))
+		t.Fatalf("%s: the comment table has %d rows, the expectations %d", file, len(table), len(want))
 	}
 	for i := range want {
 		if table[i] != want[i] {
@@ -119,7 +132,7 @@ func TestSeed(t *testing.T) {
 	}
 
 	// Every expectation names a seeded resource in the stated region.
-	for _, e := range Expectations() {
+	for _, e := range append(Expectations(), AgedExpectations()...) {
 		id := inv.ID(e.Role)
 		if id == "" {
 			t.Errorf("%s: role %q not in inventory", e.Check, e.Role)
@@ -557,18 +570,18 @@ func checkStores(ctx context.Context, t *testing.T, inv *Inventory, cfg aws.Conf
 		got  map[string]string
 		want int
 	}{
-		"KMS keys":                   {inv.Keys, 2},
-		"Lambda functions":           {inv.Functions, 3},
-		"cache clusters":             {inv.CacheClusters, 2},
-		"replication groups":         {inv.ReplicationGroups, 2},
-		"Aurora clusters":            {inv.DBClusters, 2},
-		"EFS file systems":           {inv.FileSystems, 3},
-		"DynamoDB tables":            {inv.Tables, 3},
-		"SQS queues":                 {inv.Queues, 3},
-		"SNS topics":                 {inv.Topics, 3},
-		"CloudTrail trails":          {inv.Trails, 2},
-		"Kinesis streams":            {inv.Streams, 2},
-		"KMS key ARNs (by key role)": {inv.KeyARNs, 2},
+		"KMS keys (data and credential keys)": {inv.KMSKeys, 5},
+		"Lambda functions":                    {inv.Functions, 3},
+		"cache clusters":                      {inv.CacheClusters, 2},
+		"replication groups":                  {inv.ReplicationGroups, 2},
+		"Aurora clusters":                     {inv.DBClusters, 2},
+		"EFS file systems":                    {inv.FileSystems, 3},
+		"DynamoDB tables":                     {inv.Tables, 3},
+		"SQS queues":                          {inv.Queues, 3},
+		"SNS topics":                          {inv.Topics, 3},
+		"CloudTrail trails":                   {inv.Trails, 2},
+		"Kinesis streams":                     {inv.Streams, 2},
+		"KMS key ARNs (by key role)":          {inv.KeyARNs, 2},
 	}
 	for what, c := range counts {
 		if len(c.got) != c.want {

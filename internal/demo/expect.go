@@ -124,6 +124,51 @@ func Expectations() []Expectation {
 		{"cloudtrail-trail-not-kms-encrypted", euw1, "eu-team-trail", "FAIL", "no KmsKeyId"},
 		{"kinesis-stream-unencrypted", use1, "legacy-events-stream", "FAIL", "EncryptionType=NONE"},
 		{"kinesis-stream-unencrypted", use1, "prod-clickstream", "PASS", "EncryptionType=KMS"},
+		{"iam-access-key-unrotated", "global", "app-svc-key-1", "PASS", "created today"},
+		{"iam-access-key-unrotated", "global", "app-svc-key-2", "PASS", "created today"},
+		{"iam-credential-unused", "global", "alice", "PASS", "console password set today"},
+		{"iam-credential-unused", "global", "app-svc", "PASS", "keys created today"},
+		{"iam-user-console-without-mfa", "global", "alice", "FAIL", "console password, no MFA device"},
+		{"iam-user-console-without-mfa", "global", "bob", "PASS", "console password and a virtual MFA device"},
+		{"iam-user-multiple-active-keys", "global", "app-svc", "FAIL", "two active keys: a rotation never finished"},
+		{"iam-user-multiple-active-keys", "global", "ci-deploy", "PASS", "one active key"},
+		{"iam-root-access-key-present", "global", "account", "PASS", "the emulator never reports root keys"},
+		{"iam-root-mfa-disabled", "global", "account", "FAIL", "the emulator always reports root MFA off"},
+		{"iam-password-policy-weak", "global", "account", "FAIL", "minimum length 8, no reuse prevention"},
+		{"kms-key-rotation-disabled", use1, "orders-cmk", "PASS", "automatic rotation on"},
+		{"kms-key-rotation-disabled", use1, "legacy-cmk", "FAIL", "automatic rotation off"},
+		{"kms-key-rotation-disabled", euw1, "eu-cmk", "FAIL", "automatic rotation off"},
+		{"secretsmanager-rotation-disabled", use1, "orders-db-secret", "PASS", "rotation every 30 days"},
+		{"secretsmanager-rotation-disabled", use1, "legacy-api-token", "FAIL", "no rotation configured"},
+		{"secretsmanager-secret-unrotated", use1, "orders-db-secret", "PASS", "rotated today"},
+		{"acm-certificate-expiring", use1, "www-cert", "PASS", "a year left"},
+		{"acm-certificate-expiring", euw1, "eu-api-cert", "FAIL", "expires in 10 days (medium)"},
+		{"iam-server-certificate-expired", "global", "legacy-elb-cert", "FAIL", "expired 30 days ago (the emulator reports 2012)"},
+	}
+}
+
+// AgedExpectations returns the story rows that hold only when the stale
+// credentials were created in the past (Inventory.Aged), in the order of
+// the table in credentials.go.
+func AgedExpectations() []Expectation {
+	return []Expectation{
+		{"iam-access-key-unrotated", "global", "ci-deploy-key", "FAIL", "active key created 120 days ago"},
+		{"iam-credential-unused", "global", "ci-deploy", "FAIL", "its key was never used in 120 days"},
+		{"secretsmanager-secret-unrotated", PrimaryRegion, "legacy-api-token", "FAIL", "never rotated, created 200 days ago"},
+	}
+}
+
+// OneSided names the checks whose story has only a PASS or only a FAIL, and
+// why; every other check has both.
+func OneSided() map[string]string {
+	return map[string]string{
+		"s3-account-public-access-block-off": "one result per account",
+		"ec2-instance-outside-vpc":           "EC2-Classic cannot be created (in the emulator or in AWS since 2022): PASS only, FAIL in unit tests",
+		"redshift-cluster-outside-vpc":       "EC2-Classic clusters cannot be created: PASS only, FAIL in unit tests",
+		"iam-root-access-key-present":        "one result per account; the emulator never reports root keys",
+		"iam-root-mfa-disabled":              "one result per account; the emulator always reports root MFA off",
+		"iam-password-policy-weak":           "one result per account",
+		"iam-server-certificate-expired":     "the emulator reports every server certificate as expired in 2012",
 	}
 }
 
@@ -137,22 +182,13 @@ func (inv *Inventory) ID(role string) string {
 		inv.VPCs, inv.Subnets, inv.InternetGateways, inv.RouteTables, inv.NetworkACLs,
 		inv.SecurityGroups, inv.Images, inv.Instances, inv.Volumes, inv.Snapshots,
 		inv.Buckets, inv.DBInstances, inv.DBSnapshots, inv.RedshiftClusters,
-		inv.DBClusters, inv.Keys, inv.Functions, inv.CacheClusters, inv.ReplicationGroups,
+		inv.DBClusters, inv.Functions, inv.CacheClusters, inv.ReplicationGroups,
 		inv.FileSystems, inv.Tables, inv.Queues, inv.Topics, inv.Trails, inv.Streams,
+		inv.Users, inv.AccessKeys, inv.KMSKeys, inv.Secrets, inv.Certificates, inv.ServerCertificates,
 	} {
 		if id, ok := m[role]; ok {
 			return id
 		}
 	}
 	return ""
-}
-
-// OneSided lists the checks whose story has a PASS or a FAIL but not both,
-// with the reason. Every other check of the story has at least one of each.
-func OneSided() map[string]string {
-	return map[string]string{
-		"s3-account-public-access-block-off": "one result per account: FAIL in the story, PASS in unit tests",
-		"ec2-instance-outside-vpc":           "EC2-Classic cannot be created (in the emulator or in AWS since 2022): PASS only, FAIL in unit tests",
-		"redshift-cluster-outside-vpc":       "EC2-Classic clusters cannot be created: PASS only, FAIL in unit tests",
-	}
 }

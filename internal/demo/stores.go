@@ -34,7 +34,7 @@ import (
 // security groups and buckets it uses from inv.
 func seedStores(ctx context.Context, cfg aws.Config, inv *Inventory) error {
 	steps := []func(context.Context, aws.Config, *Inventory) error{
-		seedKMS, seedEBSDefaults, seedDefaultVPCInstance, seedLambda, seedElastiCache,
+		seedDataKeys, seedEBSDefaults, seedDefaultVPCInstance, seedLambda, seedElastiCache,
 		seedAurora, seedEFS, seedDynamoDB, seedSQS, seedSNS, seedCloudTrail, seedKinesis,
 	}
 	for _, step := range steps {
@@ -45,9 +45,9 @@ func seedStores(ctx context.Context, cfg aws.Config, inv *Inventory) error {
 	return nil
 }
 
-// seedKMS creates the customer-managed key that encrypts Acme's audit logs,
+// seedDataKeys creates the customer-managed key that encrypts Acme's audit logs,
 // order table and clickstream, with rotation on, in each region.
-func seedKMS(ctx context.Context, cfg aws.Config, inv *Inventory) error {
+func seedDataKeys(ctx context.Context, cfg aws.Config, inv *Inventory) error {
 	for _, k := range []struct{ role, region string }{
 		{"prod-data-key", PrimaryRegion},
 		{"eu-data-key", SecondaryRegion},
@@ -61,7 +61,7 @@ func seedKMS(ctx context.Context, cfg aws.Config, inv *Inventory) error {
 		if _, err := c.EnableKeyRotation(ctx, &kms.EnableKeyRotationInput{KeyId: aws.String(id)}); err != nil {
 			return fmt.Errorf("demo: enable rotation of KMS key %s in %s: %w", id, k.region, err)
 		}
-		inv.put(inv.Keys, k.role, id, k.region)
+		inv.put(inv.KMSKeys, k.role, id, k.region)
 		inv.KeyARNs[k.role] = aws.ToString(out.KeyMetadata.Arn)
 	}
 	return nil
@@ -314,7 +314,7 @@ func seedSQS(ctx context.Context, cfg aws.Config, inv *Inventory) error {
 		{"legacy-jobs-queue", "acme-legacy-jobs", PrimaryRegion, map[string]string{string(sqstypes.QueueAttributeNameSqsManagedSseEnabled): "false"}},
 		{"eu-exports-queue", "acme-eu-exports", SecondaryRegion, map[string]string{
 			string(sqstypes.QueueAttributeNameSqsManagedSseEnabled): "false",
-			string(sqstypes.QueueAttributeNameKmsMasterKeyId):       inv.Keys["eu-data-key"],
+			string(sqstypes.QueueAttributeNameKmsMasterKeyId):       inv.KMSKeys["eu-data-key"],
 		}},
 	} {
 		if _, err := sqs.NewFromConfig(regional(cfg, q.region)).CreateQueue(ctx, &sqs.CreateQueueInput{

@@ -100,6 +100,11 @@ type Options struct {
 	Env []string
 	// Log receives moto's stdout and stderr; nil discards them.
 	Log io.Writer
+	// FakeTime runs moto under libfaketime with a rewritable time file, so
+	// that Server.SetClockOffset can age the resources created next (see
+	// DESIGN.md section 5). Start fails with an error wrapping
+	// ErrFaketimeNotFound when libfaketime is not installed.
+	FakeTime bool
 }
 
 // Server is a running moto_server on a loopback port.
@@ -109,6 +114,7 @@ type Server struct {
 
 	cmd    *exec.Cmd
 	out    *tailWriter
+	clock  *clock        // nil unless started with FakeTime
 	exited chan struct{} // closed when the process has been waited for
 	client *http.Client
 
@@ -128,6 +134,18 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	var clk *clock
+	if opts.FakeTime {
+		lib, err := LocateFaketime()
+		if err != nil {
+			return nil, err
+		}
+		var env []string
+		if clk, env, err = newClock(lib); err != nil {
+			return nil, err
+		}
+		opts.Env = append(append([]string{}, opts.Env...), env...)
+	}
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
 
@@ -139,12 +157,16 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		}
 		s, err := start(ctx, bin, port, opts)
 		if err == nil {
+			s.clock = clk
 			return s, nil
 		}
 		lastErr = err
 		if !errors.Is(err, errPortInUse) {
 			break
 		}
+	}
+	if clk != nil {
+		_ = os.RemoveAll(clk.dir)
 	}
 	return nil, lastErr
 }
@@ -267,6 +289,9 @@ func (s *Server) Reset(ctx context.Context) error {
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.client.CloseIdleConnections()
+		if s.clock != nil {
+			defer os.RemoveAll(s.clock.dir)
+		}
 		select {
 		case <-s.exited:
 			return // already gone

@@ -150,3 +150,47 @@ func TestEnviron(t *testing.T) {
 		}
 	}
 }
+
+func TestLocateFaketime(t *testing.T) {
+	lib := filepath.Join(t.TempDir(), "libfaketime.so.1")
+	if err := os.WriteFile(lib, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("FAKETIME_LIB", lib)
+	if got, err := LocateFaketime(); err != nil || got != lib {
+		t.Errorf("LocateFaketime with FAKETIME_LIB = %q, %v", got, err)
+	}
+	t.Setenv("FAKETIME_LIB", lib+".missing")
+	if _, err := LocateFaketime(); !errors.Is(err, ErrFaketimeNotFound) {
+		t.Errorf("missing FAKETIME_LIB: %v", err)
+	}
+}
+
+func TestClockFile(t *testing.T) {
+	c, env, err := newClock("/lib/libfaketime.so.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(c.dir)
+	read := func() string {
+		b, err := os.ReadFile(c.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	if got := read(); got != "+0\n" {
+		t.Errorf("initial offset %q", got)
+	}
+	if err := c.set(-120 * 24 * time.Hour); err != nil || read() != "-10368000\n" {
+		t.Errorf("offset -120d: %q %v", read(), err)
+	}
+	want := []string{"LD_PRELOAD=/lib/libfaketime.so.1", "FAKETIME_TIMESTAMP_FILE=" + c.file, "FAKETIME_NO_CACHE=1", "FAKETIME_DONT_FAKE_MONOTONIC=1"}
+	if strings.Join(env, " ") != strings.Join(want, " ") {
+		t.Errorf("env %v", env)
+	}
+	var s Server
+	if err := s.SetClockOffset(time.Hour); !errors.Is(err, ErrNoFakeClock) || s.FakeTime() {
+		t.Errorf("server without clock: %v", err)
+	}
+}

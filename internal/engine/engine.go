@@ -18,6 +18,7 @@ import (
 
 	"github.com/posture-dev/posture/internal/awsenv"
 	"github.com/posture-dev/posture/internal/check"
+	"github.com/posture-dev/posture/internal/config"
 	"github.com/posture-dev/posture/internal/model"
 )
 
@@ -54,6 +55,9 @@ type Options struct {
 	// account are collected at once.
 	ScopeConcurrency int
 	Tool             model.Tool
+	// Config holds the check thresholds; nil uses config.Default(). The
+	// checks measure ages against the scan's start time.
+	Config *config.Config
 	// Now is the clock; nil uses time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -75,13 +79,19 @@ func Run(ctx context.Context, targets []Target, opts Options) *model.Scan {
 		selected[id] = true
 	}
 	started := now().UTC()
+	cfg := config.Default()
+	if opts.Config != nil {
+		cfg = *opts.Config
+	}
+	params := check.Params{Now: started, Credentials: cfg.Credentials}
 	scan := &model.Scan{
 		SchemaVersion: model.SchemaVersion,
 		Tool:          opts.Tool,
 		Scan: model.ScanInfo{
-			ID:        newScanID(started),
-			StartedAt: started,
-			Checks:    sortedCopy(opts.Checks),
+			ID:         newScanID(started),
+			StartedAt:  started,
+			Checks:     sortedCopy(opts.Checks),
+			Thresholds: cfg.Thresholds(),
 		},
 		Coverage: []model.Coverage{},
 		Results:  []model.Result{},
@@ -105,7 +115,7 @@ func Run(ctx context.Context, targets []Target, opts Options) *model.Scan {
 			regionSet[r] = true
 		}
 		accounts.Go(func() error {
-			scanAccount(ctx, t, opts, selected, logger, collect)
+			scanAccount(ctx, t, opts, params, selected, logger, collect)
 			return nil
 		})
 	}
@@ -132,7 +142,7 @@ func Run(ctx context.Context, targets []Target, opts Options) *model.Scan {
 }
 
 // scanAccount runs every (region, scanner) scope of one account.
-func scanAccount(ctx context.Context, t Target, opts Options, selected map[string]bool, logger *slog.Logger, collect func([]model.Result, model.Coverage)) {
+func scanAccount(ctx context.Context, t Target, opts Options, params check.Params, selected map[string]bool, logger *slog.Logger, collect func([]model.Result, model.Coverage)) {
 	scopes := errgroup.Group{}
 	scopes.SetLimit(positive(opts.ScopeConcurrency, DefaultScopeConcurrency))
 	run := func(sc check.Scanner, region, callRegion string) {
@@ -145,6 +155,7 @@ func scanAccount(ctx context.Context, t Target, opts Options, selected map[strin
 				Region:    region,
 				Regions:   t.Regions,
 				Config:    cfg,
+				Params:    params,
 			}
 			begin := time.Now()
 			results, cov := sc.Scan(ctx, scope, selected)

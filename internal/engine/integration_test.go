@@ -209,13 +209,24 @@ func TestScanIsReadOnlyOnTheWire(t *testing.T) {
 	if len(scan.Results) == 0 || len(rec.ops) == 0 {
 		t.Fatalf("scan produced %d results over %d requests", len(scan.Results), len(rec.ops))
 	}
+	generated := 0
 	for _, op := range rec.ops {
 		if strings.HasPrefix(op, "GET ") || strings.HasPrefix(op, "HEAD ") {
 			continue
 		}
-		if !readonly.Allowed(op) || op == "GenerateCredentialReport" {
+		// GenerateCredentialReport is the one documented exception
+		// (DESIGN.md section 2): AWS builds the report on request, and it
+		// changes nothing a user owns.
+		if op == "GenerateCredentialReport" {
+			generated++
+			continue
+		}
+		if !readonly.Allowed(op) || !(strings.HasPrefix(op, "Describe") || strings.HasPrefix(op, "List") || strings.HasPrefix(op, "Get")) {
 			t.Errorf("the scan sent a non-read operation: %s", op)
 		}
 	}
-	t.Logf("%d requests, all reads", len(rec.ops))
+	if generated == 0 {
+		t.Error("the scan never asked for the credential report")
+	}
+	t.Logf("%d requests, all reads but %d GenerateCredentialReport", len(rec.ops), generated)
 }

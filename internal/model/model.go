@@ -170,6 +170,9 @@ type ScanInfo struct {
 	Accounts   []string  `json:"accounts"`
 	Regions    []string  `json:"regions"`
 	Checks     []string  `json:"checks"`
+	// Thresholds are the check thresholds the scan used, keyed by their
+	// name in the configuration file, e.g. "credentials.max_key_age_days".
+	Thresholds map[string]int `json:"thresholds,omitempty"`
 }
 
 // ControlStatus is the roll-up of results for one framework control (see

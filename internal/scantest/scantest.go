@@ -12,6 +12,7 @@ import (
 
 	"github.com/posture-dev/posture/internal/awsenv"
 	"github.com/posture-dev/posture/internal/check"
+	"github.com/posture-dev/posture/internal/config"
 	"github.com/posture-dev/posture/internal/engine"
 	"github.com/posture-dev/posture/internal/model"
 	"github.com/posture-dev/posture/scanners"
@@ -22,6 +23,22 @@ import (
 // CLI builds: standard credentials from the environment, the read-only
 // guard, the adaptive retryer.
 func Scan(t testing.TB, url string, regions []string, checks ...string) *model.Scan {
+	t.Helper()
+	return ScanWith(t, url, regions, Options{}, checks...)
+}
+
+// Options changes what ScanWith runs.
+type Options struct {
+	// Scanners replaces scanners.All(), e.g. to give a scanner a shorter
+	// wait; the checks are selected from their catalogue.
+	Scanners []check.Scanner
+	// Config holds the thresholds, as `posture scan --config` loads them;
+	// nil uses the defaults.
+	Config *config.Config
+}
+
+// ScanWith is Scan with other scanners or thresholds.
+func ScanWith(t testing.TB, url string, regions []string, o Options, checks ...string) *model.Scan {
 	t.Helper()
 	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
@@ -38,7 +55,10 @@ func Scan(t testing.TB, url string, regions []string, checks ...string) *model.S
 	if err != nil {
 		t.Fatalf("identify: %v", err)
 	}
-	all := scanners.All()
+	all := o.Scanners
+	if all == nil {
+		all = scanners.All()
+	}
 	selected, err := scanners.Select(scanners.Catalogue(all), checks, nil)
 	if err != nil {
 		t.Fatalf("select checks: %v", err)
@@ -46,7 +66,7 @@ func Scan(t testing.TB, url string, regions []string, checks ...string) *model.S
 	return engine.Run(ctx, []engine.Target{{
 		Account: engine.Account{ID: caller.AccountID, Partition: caller.Partition, Config: cfg},
 		Regions: regions,
-	}}, engine.Options{Scanners: all, Checks: selected, Tool: model.Tool{Name: "posture", Version: "test"}})
+	}}, engine.Options{Scanners: all, Checks: selected, Config: o.Config, Tool: model.Tool{Name: "posture", Version: "test"}})
 }
 
 // Key identifies a result in assertions.

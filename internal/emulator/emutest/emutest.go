@@ -30,14 +30,18 @@ import (
 	"github.com/posture-dev/posture/internal/emulator"
 )
 
-// shared is the test binary's moto server, started by the first Fresh call
-// and stopped by Main.
+// shared is the test binary's moto servers, started by the first Fresh (or
+// FreshFaked) call and stopped by Main.
 var shared struct {
 	mu      sync.Mutex
 	inMain  bool // Main is running the tests
 	started bool // a start was attempted (srv or err is set)
 	srv     *emulator.Server
 	err     error
+
+	fakedStarted bool // the same for the server under libfaketime
+	faked        *emulator.Server
+	fakedErr     error
 }
 
 // Main is used as `func TestMain(m *testing.M) { os.Exit(emutest.Main(m)) }`;
@@ -52,14 +56,17 @@ func Main(m *testing.M) int {
 	shared.mu.Lock()
 	defer shared.mu.Unlock()
 	shared.inMain = false
-	if shared.srv != nil {
-		if err := shared.srv.Close(); err != nil {
+	for _, srv := range []**emulator.Server{&shared.srv, &shared.faked} {
+		if *srv == nil {
+			continue
+		}
+		if err := (*srv).Close(); err != nil {
 			os.Stderr.WriteString("emutest: " + err.Error() + "\n")
 			if code == 0 {
 				code = 1
 			}
 		}
-		shared.srv = nil
+		*srv = nil
 	}
 	return code
 }
@@ -93,6 +100,63 @@ func Fresh(t testing.TB) *emulator.Server {
 		t.Fatalf("emutest: %v", err)
 	}
 	return srv
+}
+
+// FreshFaked is Fresh for a second shared server that runs under
+// libfaketime (emulator.Options.FakeTime), reset and with its clock at the
+// real time. Age resources with SetClock.
+//
+// When libfaketime (Debian package faketime) or moto_server is missing: if
+// CI is set the test fails; otherwise it is skipped.
+func FreshFaked(t testing.TB) *emulator.Server {
+	t.Helper()
+	srv, err := fakedServer()
+	switch {
+	case errors.Is(err, errNoMain):
+		t.Fatalf("emutest: %v", err)
+	case errors.Is(err, emulator.ErrNotFound), errors.Is(err, emulator.ErrFaketimeNotFound):
+		if os.Getenv("CI") != "" {
+			t.Fatalf("emutest: CI is set and %v", err)
+		}
+		t.Skipf("%v: ageing test skipped (apt-get install faketime)", err)
+	case err != nil:
+		t.Fatalf("emutest: start moto_server under libfaketime: %v", err)
+	}
+	if err := srv.SetClockOffset(0); err != nil {
+		t.Fatalf("emutest: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Reset(ctx); err != nil {
+		t.Fatalf("emutest: %v", err)
+	}
+	return srv
+}
+
+// SetClock moves the clock of a server from FreshFaked by offset from the
+// real time (negative: into the past), and puts it back at the real time
+// when the test ends.
+func SetClock(t testing.TB, srv *emulator.Server, offset time.Duration) {
+	t.Helper()
+	if err := srv.SetClockOffset(offset); err != nil {
+		t.Fatalf("emutest: set the emulator clock: %v", err)
+	}
+	t.Cleanup(func() { _ = srv.SetClockOffset(0) })
+}
+
+// fakedServer returns the shared server under libfaketime, starting it on
+// first use.
+func fakedServer() (*emulator.Server, error) {
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	if !shared.inMain {
+		return nil, errNoMain
+	}
+	if !shared.fakedStarted {
+		shared.fakedStarted = true
+		shared.faked, shared.fakedErr = emulator.Start(context.Background(), emulator.Options{FakeTime: true})
+	}
+	return shared.faked, shared.fakedErr
 }
 
 // errNoMain is returned by server when the package's TestMain does not use Main.

@@ -147,8 +147,6 @@
 //	acm-certificate-expiring                   use1    www-cert                    PASS    a year left
 //	acm-certificate-expiring                   euw1    eu-api-cert                 FAIL    expires in 10 days (medium)
 //	iam-server-certificate-expired             global  legacy-elb-cert             FAIL    expired 30 days ago (the emulator reports 2012)
-//	iam-access-key-unrotated                   global  ci-deploy-key               FAIL    active key created 120 days ago
-//	iam-credential-unused                      global  ci-deploy                   FAIL    its key was never used in 120 days
 //
 // Not in the table but present in the account: each region's default VPC,
 // with its open default security group and allow-all default NACL (FAIL for

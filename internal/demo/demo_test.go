@@ -570,7 +570,7 @@ func checkStores(ctx context.Context, t *testing.T, inv *Inventory, cfg aws.Conf
 		got  map[string]string
 		want int
 	}{
-		"KMS keys (data and credential keys)": {inv.KMSKeys, 5},
+		"KMS keys (data and credential keys)": {inv.KMSKeys, 6},
 		"Lambda functions":                    {inv.Functions, 3},
 		"cache clusters":                      {inv.CacheClusters, 2},
 		"replication groups":                  {inv.ReplicationGroups, 2},

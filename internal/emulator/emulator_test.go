@@ -185,7 +185,7 @@ func TestClockFile(t *testing.T) {
 	if err := c.set(-120 * 24 * time.Hour); err != nil || read() != "-10368000\n" {
 		t.Errorf("offset -120d: %q %v", read(), err)
 	}
-	want := []string{"LD_PRELOAD=/lib/libfaketime.so.1", "FAKETIME_TIMESTAMP_FILE=" + c.file, "FAKETIME_NO_CACHE=1", "FAKETIME_DONT_FAKE_MONOTONIC=1"}
+	want := []string{"LD_PRELOAD=/lib/libfaketime.so.1", "FAKETIME_TIMESTAMP_FILE=" + c.file, "FAKETIME_CACHE_DURATION=1", "FAKETIME_DONT_FAKE_MONOTONIC=1"}
 	if strings.Join(env, " ") != strings.Join(want, " ") {
 		t.Errorf("env %v", env)
 	}

@@ -435,3 +435,22 @@ func Lookup[I any](checks []Check[I], id string) (Check[I], bool) {
 	}
 	return Check[I]{}, false
 }
+
+// ARN builds the ARN of a resource: arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE,
+// in the aws partition when partition is empty. Region is empty for global
+// resources (IAM).
+func ARN(partition, service, region, account, resource string) string {
+	if partition == "" {
+		partition = "aws"
+	}
+	return "arn:" + partition + ":" + service + ":" + region + ":" + account + ":" + resource
+}
+
+// OrAbsent returns s, or "absent" when s is empty, for evidence that must
+// say that AWS reported no value rather than show an empty string.
+func OrAbsent(s string) string {
+	if s == "" {
+		return "absent"
+	}
+	return s
+}

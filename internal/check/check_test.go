@@ -600,3 +600,19 @@ func TestValidateChecksWantsExactlyOneFunction(t *testing.T) {
 		t.Error("Evaluate")
 	}
 }
+
+func TestARN(t *testing.T) {
+	for _, c := range []struct{ partition, service, region, account, resource, want string }{
+		{"", "sqs", "eu-west-1", "123456789012", "jobs", "arn:aws:sqs:eu-west-1:123456789012:jobs"},
+		{"aws-cn", "lambda", "cn-north-1", "123456789012", "function:f", "arn:aws-cn:lambda:cn-north-1:123456789012:function:f"},
+		{"aws-us-gov", "iam", "", "123456789012", "root", "arn:aws-us-gov:iam::123456789012:root"},
+		{"aws", "s3", "", "", "bucket", "arn:aws:s3:::bucket"},
+	} {
+		if got := ARN(c.partition, c.service, c.region, c.account, c.resource); got != c.want {
+			t.Errorf("ARN(%q, %q, %q, %q, %q) = %q, want %q", c.partition, c.service, c.region, c.account, c.resource, got, c.want)
+		}
+	}
+	if OrAbsent("") != "absent" || OrAbsent("alias/aws/sns") != "alias/aws/sns" {
+		t.Error("OrAbsent")
+	}
+}

@@ -104,15 +104,11 @@ func Checks() []check.Check[Inventory] {
 }
 
 func notKMSEncryptedCheck(inv *Inventory) []check.Finding {
-	partition := inv.Partition
-	if partition == "" {
-		partition = "aws"
-	}
 	var out []check.Finding
 	for _, t := range inv.Trails {
 		a := t.ARN
 		if a == "" {
-			a = fmt.Sprintf("arn:%s:cloudtrail:%s:%s:trail/%s", partition, t.HomeRegion, inv.AccountID, t.Name)
+			a = check.ARN(inv.Partition, "cloudtrail", t.HomeRegion, inv.AccountID, "trail/"+t.Name)
 		}
 		evidence := map[string]any{"kms_key_id": "absent", "is_multi_region_trail": t.IsMultiRegion, "home_region": t.HomeRegion}
 		if t.IsOrganizationTrail {

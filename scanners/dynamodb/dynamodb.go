@@ -143,15 +143,11 @@ func Checks() []check.Check[Inventory] {
 }
 
 func defaultKeyCheck(inv *Inventory) []check.Finding {
-	partition := inv.Partition
-	if partition == "" {
-		partition = "aws"
-	}
 	var out []check.Finding
 	for _, t := range inv.Tables {
 		a := t.ARN
 		if a == "" {
-			a = fmt.Sprintf("arn:%s:dynamodb:%s:%s:table/%s", partition, inv.Region, inv.AccountID, t.Name)
+			a = check.ARN(inv.Partition, "dynamodb", inv.Region, inv.AccountID, "table/"+t.Name)
 		}
 		if t.Error != "" {
 			out = append(out, check.Error(t.Name, a, fmt.Sprintf("cannot decide which key encrypts DynamoDB table %s: DescribeTable failed: %s", t.Name, t.Error),
@@ -163,21 +159,12 @@ func defaultKeyCheck(inv *Inventory) []check.Finding {
 				map[string]any{"sse_description": "absent"}))
 			continue
 		}
-		evidence := map[string]any{"sse_status": orAbsent(t.SSE.Status), "sse_type": orAbsent(t.SSE.Type), "kms_master_key_arn": orAbsent(t.SSE.KMSMasterKeyARN)}
+		evidence := map[string]any{"sse_status": check.OrAbsent(t.SSE.Status), "sse_type": check.OrAbsent(t.SSE.Type), "kms_master_key_arn": check.OrAbsent(t.SSE.KMSMasterKeyARN)}
 		if t.SSE.Status != string(types.SSEStatusEnabled) || t.SSE.Type != string(types.SSETypeKms) {
-			out = append(out, check.Fail(t.Name, a, fmt.Sprintf("DynamoDB table %s is not encrypted with a KMS key (SSE status %s, type %s)", t.Name, orAbsent(t.SSE.Status), orAbsent(t.SSE.Type)), evidence))
+			out = append(out, check.Fail(t.Name, a, fmt.Sprintf("DynamoDB table %s is not encrypted with a KMS key (SSE status %s, type %s)", t.Name, check.OrAbsent(t.SSE.Status), check.OrAbsent(t.SSE.Type)), evidence))
 			continue
 		}
-		out = append(out, check.Pass(t.Name, a, fmt.Sprintf("DynamoDB table %s is encrypted with KMS key %s", t.Name, orAbsent(t.SSE.KMSMasterKeyARN)), evidence))
+		out = append(out, check.Pass(t.Name, a, fmt.Sprintf("DynamoDB table %s is encrypted with KMS key %s", t.Name, check.OrAbsent(t.SSE.KMSMasterKeyARN)), evidence))
 	}
 	return out
-}
-
-// orAbsent renders an attribute for evidence: its value, or "absent" when
-// the API returned none.
-func orAbsent(s string) string {
-	if s == "" {
-		return "absent"
-	}
-	return s
 }

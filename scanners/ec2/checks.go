@@ -169,11 +169,7 @@ func Checks() []check.Check[Inventory] {
 }
 
 func arn(inv *Inventory, resource string) string {
-	partition := inv.Partition
-	if partition == "" {
-		partition = "aws"
-	}
-	return fmt.Sprintf("arn:%s:ec2:%s:%s:%s", partition, inv.Region, inv.AccountID, resource)
+	return check.ARN(inv.Partition, "ec2", inv.Region, inv.AccountID, resource)
 }
 
 func openingsEvidence(openings []Opening) []map[string]any {
@@ -311,11 +307,4 @@ func snapshotPublicCheck(inv *Inventory) []check.Finding {
 		}
 	}
 	return out
-}
-
-func partitionOr(p string) string {
-	if p == "" {
-		return "aws"
-	}
-	return p
 }

@@ -8,7 +8,7 @@ import (
 
 // snapshotARN is a snapshot's ARN; snapshot ARNs carry no account ID.
 func snapshotARN(inv *Inventory, id string) string {
-	return fmt.Sprintf("arn:%s:ec2:%s::snapshot/%s", partitionOr(inv.Partition), inv.Region, id)
+	return check.ARN(inv.Partition, "ec2", inv.Region, "", "snapshot/"+id)
 }
 
 // volumeUnencryptedCheck fails every EBS volume that is not encrypted.

@@ -85,17 +85,13 @@ func Checks() []check.Check[Inventory] {
 }
 
 func unencryptedCheck(inv *Inventory) []check.Finding {
-	partition := inv.Partition
-	if partition == "" {
-		partition = "aws"
-	}
 	var out []check.Finding
 	for _, fs := range inv.FileSystems {
 		a := fs.ARN
 		if a == "" {
-			a = fmt.Sprintf("arn:%s:elasticfilesystem:%s:%s:file-system/%s", partition, inv.Region, inv.AccountID, fs.ID)
+			a = check.ARN(inv.Partition, "elasticfilesystem", inv.Region, inv.AccountID, "file-system/"+fs.ID)
 		}
-		evidence := map[string]any{"encrypted": fs.Encrypted, "kms_key_id": orAbsent(fs.KMSKeyID)}
+		evidence := map[string]any{"encrypted": fs.Encrypted, "kms_key_id": check.OrAbsent(fs.KMSKeyID)}
 		if fs.Name != "" {
 			evidence["name"] = fs.Name
 		}
@@ -106,13 +102,4 @@ func unencryptedCheck(inv *Inventory) []check.Finding {
 		out = append(out, check.Pass(fs.ID, a, fmt.Sprintf("EFS file system %s is encrypted at rest", fs.ID), evidence))
 	}
 	return out
-}
-
-// orAbsent renders an attribute for evidence: its value, or "absent" when
-// the API returned none.
-func orAbsent(s string) string {
-	if s == "" {
-		return "absent"
-	}
-	return s
 }

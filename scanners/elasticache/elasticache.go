@@ -143,11 +143,7 @@ func arn(inv *Inventory, reported, kind, id string) string {
 	if reported != "" {
 		return reported
 	}
-	partition := inv.Partition
-	if partition == "" {
-		partition = "aws"
-	}
-	return fmt.Sprintf("arn:%s:elasticache:%s:%s:%s:%s", partition, inv.Region, inv.AccountID, kind, id)
+	return check.ARN(inv.Partition, "elasticache", inv.Region, inv.AccountID, kind+":"+id)
 }
 
 func clusterOutsideVPCCheck(inv *Inventory) []check.Finding {

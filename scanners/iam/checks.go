@@ -251,11 +251,7 @@ func multipleActiveKeysCheck(inv *Inventory) []check.Finding {
 }
 
 func rootARN(inv *Inventory) string {
-	partition := inv.Partition
-	if partition == "" {
-		partition = "aws"
-	}
-	return fmt.Sprintf("arn:%s:iam::%s:root", partition, inv.AccountID)
+	return check.ARN(inv.Partition, "iam", "", inv.AccountID, "root")
 }
 
 // rootRowEvidence describes the report's root row, or why there is none.

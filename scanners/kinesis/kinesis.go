@@ -159,36 +159,23 @@ func Checks() []check.Check[Inventory] {
 }
 
 func unencryptedCheck(inv *Inventory) []check.Finding {
-	partition := inv.Partition
-	if partition == "" {
-		partition = "aws"
-	}
 	var out []check.Finding
 	for _, s := range inv.Streams {
 		a := s.ARN
 		if a == "" {
-			a = fmt.Sprintf("arn:%s:kinesis:%s:%s:stream/%s", partition, inv.Region, inv.AccountID, s.Name)
+			a = check.ARN(inv.Partition, "kinesis", inv.Region, inv.AccountID, "stream/"+s.Name)
 		}
 		if s.Error != "" {
 			out = append(out, check.Error(s.Name, a, fmt.Sprintf("cannot decide whether Kinesis stream %s is encrypted: DescribeStreamSummary failed: %s", s.Name, s.Error),
 				map[string]any{"operation": "DescribeStreamSummary", "error": s.Error}))
 			continue
 		}
-		evidence := map[string]any{"encryption_type": orAbsent(s.EncryptionType), "key_id": orAbsent(s.KeyID)}
+		evidence := map[string]any{"encryption_type": check.OrAbsent(s.EncryptionType), "key_id": check.OrAbsent(s.KeyID)}
 		if s.EncryptionType == "" || s.EncryptionType == string(types.EncryptionTypeNone) {
-			out = append(out, check.Fail(s.Name, a, fmt.Sprintf("Kinesis stream %s is not encrypted at rest (encryption type %s)", s.Name, orAbsent(s.EncryptionType)), evidence))
+			out = append(out, check.Fail(s.Name, a, fmt.Sprintf("Kinesis stream %s is not encrypted at rest (encryption type %s)", s.Name, check.OrAbsent(s.EncryptionType)), evidence))
 			continue
 		}
-		out = append(out, check.Pass(s.Name, a, fmt.Sprintf("Kinesis stream %s is encrypted at rest (%s, key %s)", s.Name, s.EncryptionType, orAbsent(s.KeyID)), evidence))
+		out = append(out, check.Pass(s.Name, a, fmt.Sprintf("Kinesis stream %s is encrypted at rest (%s, key %s)", s.Name, s.EncryptionType, check.OrAbsent(s.KeyID)), evidence))
 	}
 	return out
-}
-
-// orAbsent renders an attribute for evidence: its value, or "absent" when
-// the API returned none.
-func orAbsent(s string) string {
-	if s == "" {
-		return "absent"
-	}
-	return s
 }

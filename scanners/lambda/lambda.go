@@ -97,11 +97,7 @@ func outsideVPCCheck(inv *Inventory) []check.Finding {
 	for _, f := range inv.Functions {
 		arn := f.ARN
 		if arn == "" {
-			partition := inv.Partition
-			if partition == "" {
-				partition = "aws"
-			}
-			arn = fmt.Sprintf("arn:%s:lambda:%s:%s:function:%s", partition, inv.Region, inv.AccountID, f.Name)
+			arn = check.ARN(inv.Partition, "lambda", inv.Region, inv.AccountID, "function:"+f.Name)
 		}
 		subnets := f.SubnetIDs
 		if subnets == nil {

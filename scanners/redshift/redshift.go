@@ -116,11 +116,7 @@ func Checks() []check.Check[Inventory] {
 
 // clusterARN builds a cluster's ARN, which DescribeClusters does not report.
 func clusterARN(inv *Inventory, id string) string {
-	partition := inv.Partition
-	if partition == "" {
-		partition = "aws"
-	}
-	return fmt.Sprintf("arn:%s:redshift:%s:%s:cluster:%s", partition, inv.Region, inv.AccountID, id)
+	return check.ARN(inv.Partition, "redshift", inv.Region, inv.AccountID, "cluster:"+id)
 }
 
 func publicCheck(inv *Inventory) []check.Finding {

@@ -69,10 +69,7 @@ func Checks() []check.Check[Inventory] {
 }
 
 func bucketARN(partition, name string) string {
-	if partition == "" {
-		partition = "aws"
-	}
-	return fmt.Sprintf("arn:%s:s3:::%s", partition, name)
+	return check.ARN(partition, "s3", "", "", name)
 }
 
 func blockEvidence(b *PublicAccessBlock) any {

@@ -130,15 +130,11 @@ func Checks() []check.Check[Inventory] {
 }
 
 func unencryptedCheck(inv *Inventory) []check.Finding {
-	partition := inv.Partition
-	if partition == "" {
-		partition = "aws"
-	}
 	var out []check.Finding
 	for _, t := range inv.Topics {
 		a := t.ARN
 		if a == "" {
-			a = fmt.Sprintf("arn:%s:sns:%s:%s:%s", partition, inv.Region, inv.AccountID, t.Name)
+			a = check.ARN(inv.Partition, "sns", inv.Region, inv.AccountID, t.Name)
 		}
 		if t.Error != "" {
 			out = append(out, check.Error(t.Name, a, fmt.Sprintf("cannot decide whether SNS topic %s is encrypted: GetTopicAttributes failed: %s", t.Name, t.Error),

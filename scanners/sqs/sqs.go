@@ -143,15 +143,11 @@ func Checks() []check.Check[Inventory] {
 }
 
 func unencryptedCheck(inv *Inventory) []check.Finding {
-	partition := inv.Partition
-	if partition == "" {
-		partition = "aws"
-	}
 	var out []check.Finding
 	for _, q := range inv.Queues {
 		a := q.ARN
 		if a == "" {
-			a = fmt.Sprintf("arn:%s:sqs:%s:%s:%s", partition, inv.Region, inv.AccountID, q.Name)
+			a = check.ARN(inv.Partition, "sqs", inv.Region, inv.AccountID, q.Name)
 		}
 		if q.Error != "" {
 			out = append(out, check.Error(q.Name, a, fmt.Sprintf("cannot decide whether SQS queue %s is encrypted: GetQueueAttributes failed: %s", q.Name, q.Error),
@@ -162,7 +158,7 @@ func unencryptedCheck(inv *Inventory) []check.Finding {
 		if q.SQSManagedSSE != nil {
 			sse = *q.SQSManagedSSE
 		}
-		evidence := map[string]any{"sqs_managed_sse_enabled": sse, "kms_master_key_id": orAbsent(q.KMSMasterKeyID)}
+		evidence := map[string]any{"sqs_managed_sse_enabled": sse, "kms_master_key_id": check.OrAbsent(q.KMSMasterKeyID)}
 		switch {
 		case q.KMSMasterKeyID != "":
 			out = append(out, check.Pass(q.Name, a, fmt.Sprintf("SQS queue %s is encrypted with KMS key %s (SSE-KMS)", q.Name, q.KMSMasterKeyID), evidence))
@@ -173,13 +169,4 @@ func unencryptedCheck(inv *Inventory) []check.Finding {
 		}
 	}
 	return out
-}
-
-// orAbsent renders an attribute for evidence: its value, or "absent" when
-// the API returned none.
-func orAbsent(s string) string {
-	if s == "" {
-		return "absent"
-	}
-	return s
 }

@@ -29,16 +29,18 @@ type progress struct {
 	bar       *mpb.Bar
 	now       func() time.Time
 	start     time.Time
+	closeOnce sync.Once
 
 	mu                                         sync.Mutex
 	accounts, accountsDone, scopes, scopesDone int
 	gaps                                       int
 }
 
-// newProgress starts the display on w for a scan of accounts accounts.
-// width is the line's width (0: the terminal's).
-func newProgress(w io.Writer, accounts int, now func() time.Time, options ...mpb.ContainerOption) *progress {
-	p := &progress{accounts: accounts, now: now, start: now()}
+// newProgress starts the display on w; SetAccounts gives it the number of
+// accounts once they are known. Write log lines to p.container, which puts
+// them above the live line.
+func newProgress(w io.Writer, now func() time.Time, options ...mpb.ContainerOption) *progress {
+	p := &progress{now: now, start: now()}
 	options = append([]mpb.ContainerOption{mpb.WithOutput(w), mpb.WithRefreshRate(150 * time.Millisecond)}, options...)
 	p.container = mpb.New(options...)
 	p.bar = p.container.New(0, mpb.BarStyle(),
@@ -67,6 +69,13 @@ func (p *progress) times() string {
 		eta = "ETA " + left.Round(time.Second).String()
 	}
 	return elapsed.Round(time.Second).String() + "  " + eta
+}
+
+// SetAccounts sets the number of accounts of the scan.
+func (p *progress) SetAccounts(n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.accounts = n
 }
 
 // AccountStarted implements engine.Observer.
@@ -102,10 +111,13 @@ func (p *progress) AccountDone(_ string, ok bool) {
 	}
 }
 
-// Close completes the line and waits until it is drawn.
+// Close completes the line and waits until it is drawn. Later calls do
+// nothing.
 func (p *progress) Close() {
-	p.bar.SetTotal(-1, true)
-	p.container.Wait()
+	p.closeOnce.Do(func() {
+		p.bar.SetTotal(-1, true)
+		p.container.Wait()
+	})
 }
 
 // logObserver is the engine.Observer when stderr is not a terminal: it logs

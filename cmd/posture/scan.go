@@ -133,7 +133,15 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 			level = "warn"
 		}
 	}
-	logger, err := newLogger(stderr, level, f.logFormat)
+	logOut := stderr
+	var bar *progress
+	if showProgress {
+		// Logs are written above the live line, not through it.
+		bar = newProgress(stderr, time.Now)
+		defer bar.Close()
+		logOut = bar.container
+	}
+	logger, err := newLogger(logOut, level, f.logFormat)
 	if err != nil {
 		return 0, err
 	}
@@ -195,16 +203,14 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 		Config:             &thresholds,
 		Logger:             logger,
 	}
-	var bar *progress
-	if showProgress {
-		bar = newProgress(stderr, len(targets), time.Now)
+	opts.Observer = logObserver{logger}
+	if bar != nil {
+		bar.SetAccounts(len(targets))
 		opts.Observer = bar
-	} else {
-		opts.Observer = logObserver{logger}
 	}
 	scan := engine.Run(ctx, targets, opts)
 	if bar != nil {
-		bar.Close()
+		bar.Close() // before the summary
 	}
 	if scan.Scan.Cancelled {
 		logger.Warn("scan cancelled; writing what was collected", "cause", context.Cause(ctx))

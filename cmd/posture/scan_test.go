@@ -63,13 +63,15 @@ func TestProgressRenders(t *testing.T) {
 	var buf bytes.Buffer
 	clock := time.Unix(0, 0)
 	now := func() time.Time { return clock }
-	p := newProgress(&buf, 2, now, mpb.WithWidth(100), mpb.WithAutoRefresh())
+	p := newProgress(&buf, now, mpb.WithWidth(100), mpb.WithAutoRefresh())
+	p.SetAccounts(2)
 	p.AccountStarted("111111111111")
 	p.ScopesPlanned("111111111111", 4)
 	p.ScopeDone("111111111111", "us-east-1", "ec2", true)
 	p.ScopeDone("111111111111", "us-east-1", "rds", false)
 	p.AccountDone("222222222222", false)
 	clock = clock.Add(10 * time.Second)
+	p.Close()
 	p.Close()
 	out := buf.String()
 	for _, want := range []string{"accounts 1/2", "scopes 2/4", "gaps 2", "10s", "ETA 10s"} {

@@ -13,11 +13,15 @@ import (
 	"golang.org/x/term"
 )
 
-// isTerminal reports whether w is a terminal, where a live progress display
-// replaces the info logs.
+// isTerminal reports whether w is a terminal with a size, where a live
+// progress display replaces the info logs.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return false
+	}
+	width, height, err := term.GetSize(int(f.Fd()))
+	return err == nil && width > 0 && height > 0
 }
 
 // progress is an engine.Observer that draws one live line on a terminal:

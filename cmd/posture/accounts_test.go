@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -419,5 +422,45 @@ func TestScanCancelled(t *testing.T) {
 	}
 	if !collected {
 		t.Error("what was collected before the timeout is not in scan.json")
+	}
+}
+
+// TestScanInterrupted: SIGINT during a scan ends it the same way as
+// --timeout: scan.json written, scan.cancelled set, exit 5.
+func TestScanInterrupted(t *testing.T) {
+	srv := emutest.Fresh(t)
+	p, err := faultproxy.New(srv.URL, faultproxy.Rule{Service: "rds", Fault: faultproxy.Latency, Delay: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	out := filepath.Join(t.TempDir(), "out")
+	cmd := exec.Command(binary, "scan", "--endpoint-url", p.URL, "--regions", "us-east-1", "--checks", "ec2-sg-open-admin-port,rds-instance-public", "--out", out)
+	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", "AWS_REGION=us-east-1",
+		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_PROFILE=")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the RDS call hangs in the proxy, then interrupt.
+	deadline := time.Now().Add(20 * time.Second)
+	for p.Injected()[faultproxy.Latency] == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err = cmd.Wait()
+	var exitErr *exec.ExitError
+	if !errors.As(err, &exitErr) || exitErr.ExitCode() != exitCancelled {
+		t.Fatalf("exit %v, want %d\n%s", err, exitCancelled, stderr.String())
+	}
+	scan, err := reports.ReadScan(filepath.Join(out, "scan.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !scan.Scan.Cancelled || len(scan.Gaps()) != 1 || scan.Gaps()[0].Service != "rds" || scan.Gaps()[0].Failures[0].Code != model.CodeCancelled {
+		t.Errorf("cancelled %v, gaps %+v", scan.Scan.Cancelled, scan.Gaps())
 	}
 }

@@ -18,10 +18,14 @@ func (CSV) Format() string { return "csv" }
 // FileName implements Writer.
 func (CSV) FileName() string { return "findings.csv" }
 
-// CSVHeader is the header row of findings.csv.
+// CSVHeader is the header row of findings.csv. Columns are only ever
+// appended, so that a reader that indexes them by position keeps working:
+// account_name (the account's name in AWS Organizations, empty when the scan
+// does not know it) came after fingerprint.
 var CSVHeader = []string{
 	"check_id", "status", "severity", "family", "account_id", "region", "service",
 	"resource_type", "resource_id", "resource_arn", "message", "evidence", "controls", "fingerprint",
+	"account_name",
 }
 
 // Write implements Writer. Cells that a spreadsheet would run as a formula
@@ -40,6 +44,7 @@ func (CSV) Write(w io.Writer, scan *model.Scan) error {
 		row := []string{
 			r.CheckID, string(r.Status), string(r.Severity), string(r.Family), r.AccountID, r.Region, r.Service,
 			r.ResourceType, r.ResourceID, r.ResourceARN, r.Message, string(evidence), strings.Join(r.Controls, ";"), r.Fingerprint,
+			r.AccountName,
 		}
 		for i := range row {
 			row[i] = neutraliseFormula(row[i])

@@ -236,6 +236,7 @@ func TestCSV(t *testing.T) {
 	scan.Results[1].ResourceID = "@SUM(A1)"
 	scan.Results[1].Message = "-2+3"
 	scan.Results[1].ResourceARN = "\tcell"
+	scan.Results[0].AccountName = "=Prod"
 	var buf bytes.Buffer
 	if err := (CSV{}).Write(&buf, scan); err != nil {
 		t.Fatal(err)
@@ -245,7 +246,7 @@ func TestCSV(t *testing.T) {
 		t.Fatalf("findings.csv does not parse: %v", err)
 	}
 	wantHeader := []string{"check_id", "status", "severity", "family", "account_id", "region", "service",
-		"resource_type", "resource_id", "resource_arn", "message", "evidence", "controls", "fingerprint"}
+		"resource_type", "resource_id", "resource_arn", "message", "evidence", "controls", "fingerprint", "account_name"}
 	if !reflect.DeepEqual(rows[0], wantHeader) {
 		t.Errorf("header = %v", rows[0])
 	}
@@ -261,6 +262,7 @@ func TestCSV(t *testing.T) {
 		"check_id": "ec2-sg-open-admin-port", "status": "FAIL", "severity": "critical", "family": "public-exposure",
 		"region": "eu-west-1", "resource_id": "'+sg-evil", "message": "'=cmd()", "controls": "cis:5.2;pci:1.3",
 		"fingerprint": scan.Results[0].Fingerprint, "evidence": `{"rule":"tcp 22","source":"0.0.0.0/0"}`,
+		"account_name": "'=Prod",
 	}
 	for k, v := range checks {
 		if r[col[k]] != v {
@@ -268,7 +270,7 @@ func TestCSV(t *testing.T) {
 		}
 	}
 	r = rows[2]
-	for k, v := range map[string]string{"resource_id": "'@SUM(A1)", "message": "'-2+3", "resource_arn": "'\tcell", "controls": ""} {
+	for k, v := range map[string]string{"resource_id": "'@SUM(A1)", "message": "'-2+3", "resource_arn": "'\tcell", "controls": "", "account_name": ""} {
 		if r[col[k]] != v {
 			t.Errorf("row 2 %s = %q, want %q", k, r[col[k]], v)
 		}

@@ -26,6 +26,9 @@ const (
 	exitUsage    = 2 // bad command line or configuration
 	exitFailures = 3 // the scan ran and found failures at or above --fail-on
 	exitGaps     = 4 // the scan ran but part of it could not be collected
+	// exitCancelled: the scan was interrupted (Ctrl-C, SIGTERM, --timeout);
+	// what was collected is written. It wins over 3 and 4.
+	exitCancelled = 5
 )
 
 // usageError marks errors caused by the command line.
@@ -149,10 +152,15 @@ func (l *listFlag) Set(v string) error {
 	return nil
 }
 
-func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+// newLogger returns the logger of --log-level and --log-format (text or json).
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		return nil, usagef("--log-level %q: want debug, info, warn or error", level)
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+	opts := &slog.HandlerOptions{Level: l}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return slog.New(slog.NewTextHandler(w, opts)), nil
 }

@@ -11,7 +11,14 @@ import (
 )
 
 func main() {
+	// The first Ctrl-C or SIGTERM cancels the scan, which then writes what
+	// it collected and exits 5; once cancelled, the default handling is
+	// restored, so a second Ctrl-C ends the process at once.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

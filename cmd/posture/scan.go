@@ -6,13 +6,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/posture-dev/posture/controls"
+	"github.com/posture-dev/posture/internal/accounts"
 	"github.com/posture-dev/posture/internal/awsenv"
 	"github.com/posture-dev/posture/internal/config"
 	"github.com/posture-dev/posture/internal/engine"
+	"github.com/posture-dev/posture/internal/fanout"
 	"github.com/posture-dev/posture/internal/model"
 	"github.com/posture-dev/posture/reports"
 	"github.com/posture-dev/posture/scanners"
@@ -34,7 +38,17 @@ type scanFlags struct {
 	concurrency   int
 	maxAttempts   int
 	logLevel      string
+	logFormat     string
 	config        string
+
+	accounts           listFlag
+	org                bool
+	roleName           string
+	externalID         string
+	roleDuration       time.Duration
+	accountConcurrency int
+	callConcurrency    int
+	timeout            time.Duration
 }
 
 func parseScanFlags(args []string, stderr io.Writer) (*scanFlags, error) {
@@ -54,7 +68,16 @@ func parseScanFlags(args []string, stderr io.Writer) (*scanFlags, error) {
 	fs.StringVar(&f.endpointURL, "endpoint-url", "", "send every AWS call to this endpoint, e.g. an emulator (default: AWS_ENDPOINT_URL)")
 	fs.IntVar(&f.concurrency, "concurrency", engine.DefaultScopeConcurrency, "how many (region, service) scopes of an account are collected at once")
 	fs.IntVar(&f.maxAttempts, "max-attempts", awsenv.DefaultMaxAttempts, "attempts per AWS call before a throttled or failing call becomes a coverage gap")
-	fs.StringVar(&f.logLevel, "log-level", "warn", "log level on stderr: debug, info, warn, error")
+	fs.StringVar(&f.logLevel, "log-level", "", "log level on stderr: debug, info, warn, error (default info, or warn under the progress display)")
+	fs.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
+	fs.Var(&f.accounts, "accounts", "scan these accounts (12-digit IDs, comma-separated or repeated) through --role-name; the caller's own account uses its own credentials")
+	fs.BoolVar(&f.org, "org", false, "scan every ACTIVE account of the organization (organizations:ListAccounts from the management or a delegated-administrator account)")
+	fs.StringVar(&f.roleName, "role-name", awsenv.DefaultRoleName, "role assumed in each target account (name, or path/name)")
+	fs.StringVar(&f.externalID, "external-id", "", "external ID passed to sts:AssumeRole")
+	fs.DurationVar(&f.roleDuration, "role-duration", awsenv.DefaultRoleDuration, "lifetime of each assumed-role session, 15m to 12h (refreshed during long scans)")
+	fs.IntVar(&f.accountConcurrency, "account-concurrency", engine.DefaultAccountConcurrency, "how many accounts are scanned at once")
+	fs.IntVar(&f.callConcurrency, "call-concurrency", fanout.DefaultLimit, "how many per-resource calls of one scope are made at once")
+	fs.DurationVar(&f.timeout, "timeout", 0, "stop the scan after this long (e.g. 30m) and write what was collected; exit 5 (default: no limit)")
 	fs.StringVar(&f.config, "config", "", "YAML file of check thresholds (see posture.example.yaml; default: the built-in thresholds)")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
@@ -68,8 +91,30 @@ func parseScanFlags(args []string, stderr io.Writer) (*scanFlags, error) {
 	if len(f.formats) == 0 {
 		f.formats = listFlag{"json", "csv"}
 	}
-	if f.concurrency < 1 || f.maxAttempts < 1 {
-		return nil, usagef("--concurrency and --max-attempts must be at least 1")
+	if f.concurrency < 1 || f.maxAttempts < 1 || f.accountConcurrency < 1 || f.callConcurrency < 1 {
+		return nil, usagef("--concurrency, --account-concurrency, --call-concurrency and --max-attempts must be at least 1")
+	}
+	if f.org && len(f.accounts) > 0 {
+		return nil, usagef("--org and --accounts cannot be combined: --org scans every account of the organization")
+	}
+	if len(f.accounts) > 0 {
+		ids, err := accounts.ParseIDs(f.accounts)
+		if err != nil {
+			return nil, usagef("--accounts: %w", err)
+		}
+		f.accounts = ids
+	}
+	if f.roleDuration < awsenv.MinRoleDuration || f.roleDuration > awsenv.MaxRoleDuration {
+		return nil, usagef("--role-duration %s: want between %s and %s", f.roleDuration, awsenv.MinRoleDuration, awsenv.MaxRoleDuration)
+	}
+	if strings.TrimSpace(f.roleName) == "" {
+		return nil, usagef("--role-name must not be empty")
+	}
+	if f.timeout < 0 {
+		return nil, usagef("--timeout %s: must not be negative", f.timeout)
+	}
+	if f.logFormat != "text" && f.logFormat != "json" {
+		return nil, usagef("--log-format %q: want text or json", f.logFormat)
 	}
 	return f, nil
 }
@@ -80,7 +125,23 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 	if err != nil {
 		return 0, err
 	}
-	logger, err := newLogger(stderr, f.logLevel)
+	showProgress := isTerminal(stderr)
+	level := f.logLevel
+	if level == "" {
+		level = "info"
+		if showProgress {
+			level = "warn"
+		}
+	}
+	logOut := stderr
+	var bar *progress
+	if showProgress {
+		// Logs are written above the live line, not through it.
+		bar = newProgress(stderr, time.Now)
+		defer bar.Close()
+		logOut = bar.container
+	}
+	logger, err := newLogger(logOut, level, f.logFormat)
 	if err != nil {
 		return 0, err
 	}
@@ -112,6 +173,11 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 	if err != nil {
 		return 0, err
 	}
+	if f.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, f.timeout)
+		defer cancel()
+	}
 
 	cfg, err := awsenv.Load(ctx, awsenv.Options{Profile: f.profile, Region: f.region, EndpointURL: f.endpointURL, MaxAttempts: f.maxAttempts})
 	if err != nil {
@@ -121,23 +187,34 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 	if err != nil {
 		return 0, err
 	}
-	regions, err := resolveRegions(ctx, cfg, caller.Partition, f.regions, logger)
+	targets, err := buildTargets(ctx, f, cfg, caller, logger)
 	if err != nil {
 		return 0, err
 	}
-	logger.Info("scan starting", "account", caller.AccountID, "partition", caller.Partition, "regions", len(regions), "checks", len(selected))
+	logger.Info("scan starting", "caller_account", caller.AccountID, "partition", caller.Partition, "accounts", len(targets), "checks", len(selected))
 
-	scan := engine.Run(ctx, []engine.Target{{
-		Account: engine.Account{ID: caller.AccountID, Partition: caller.Partition, Config: cfg},
-		Regions: regions,
-	}}, engine.Options{
-		Scanners:         all,
-		Checks:           selected,
-		ScopeConcurrency: f.concurrency,
-		Tool:             model.Tool{Name: "posture", Version: version},
-		Config:           &thresholds,
-		Logger:           logger,
-	})
+	opts := engine.Options{
+		Scanners:           all,
+		Checks:             selected,
+		AccountConcurrency: f.accountConcurrency,
+		ScopeConcurrency:   f.concurrency,
+		CallConcurrency:    f.callConcurrency,
+		Tool:               model.Tool{Name: "posture", Version: version},
+		Config:             &thresholds,
+		Logger:             logger,
+	}
+	opts.Observer = logObserver{logger}
+	if bar != nil {
+		bar.SetAccounts(len(targets))
+		opts.Observer = bar
+	}
+	scan := engine.Run(ctx, targets, opts)
+	if bar != nil {
+		bar.Close() // before the summary
+	}
+	if scan.Scan.Cancelled {
+		logger.Warn("scan cancelled; writing what was collected", "cause", context.Cause(ctx))
+	}
 	controls.Apply(scan, frameworks)
 
 	if _, err := reports.WriteDir(f.out, scan, writers); err != nil {
@@ -147,6 +224,48 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 		return 0, fmt.Errorf("write summary: %w", err)
 	}
 	return exitCode(scan, failOn), nil
+}
+
+// buildTargets returns the accounts to scan: the caller's own account, or
+// with --accounts or --org those accounts, each reached through --role-name.
+func buildTargets(ctx context.Context, f *scanFlags, cfg aws.Config, caller awsenv.Caller, logger *slog.Logger) ([]engine.Target, error) {
+	if len(f.accounts) == 0 && !f.org {
+		regions, err := resolveRegions(ctx, cfg, caller.Partition, f.regions, logger)
+		if err != nil {
+			return nil, err
+		}
+		return []engine.Target{{
+			Account: engine.Account{ID: caller.AccountID, Partition: caller.Partition, Config: cfg},
+			Regions: regions,
+		}}, nil
+	}
+	requested := []string(f.regions)
+	if len(requested) > 0 && !(len(requested) == 1 && requested[0] == "all") {
+		// The names and partition are checked up front; whether each
+		// account has enabled a region is checked per account.
+		if _, err := awsenv.SelectRegions(requested, nil, caller.Partition); err != nil {
+			return nil, usageError{err}
+		}
+	}
+	var list []awsenv.OrgAccount
+	if f.org {
+		var err error
+		if list, err = awsenv.ListAccounts(ctx, cfg); err != nil {
+			return nil, err
+		}
+	} else {
+		for _, id := range f.accounts {
+			list = append(list, awsenv.OrgAccount{ID: id})
+		}
+	}
+	return accounts.Targets(list, accounts.Options{
+		Base:   cfg,
+		Caller: caller,
+		Role: awsenv.Role{Name: f.roleName, ExternalID: f.externalID, Duration: f.roleDuration,
+			SessionName: awsenv.SessionName("posture", version)},
+		Regions: requested,
+		Logger:  logger,
+	}), nil
 }
 
 // resolveRegions turns --regions into the regions to scan. An explicit list
@@ -168,8 +287,12 @@ func resolveRegions(ctx context.Context, cfg aws.Config, partition string, reque
 	return regions, nil
 }
 
-// exitCode maps a finished scan to the documented exit code.
+// exitCode maps a finished scan to the documented exit code: a cancelled
+// scan is 5 whatever it found.
 func exitCode(scan *model.Scan, failOn model.Severity) int {
+	if scan.Scan.Cancelled {
+		return exitCancelled
+	}
 	if failOn != "" {
 		for _, r := range scan.Results {
 			if r.Status == model.StatusFail && r.Severity.Rank() >= failOn.Rank() {

@@ -133,6 +133,9 @@ type Scope struct {
 	// Params are the thresholds and the scan time given to the checks. A
 	// zero Now means the defaults at the time the scope is evaluated.
 	Params Params
+	// CallConcurrency bounds the per-resource calls of the scope made at
+	// once (fanout.Each); zero or less uses fanout.DefaultLimit.
+	CallConcurrency int
 	// wants is the union of the parts needed by the selected checks.
 	wants map[string]bool
 }

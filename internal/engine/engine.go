@@ -8,12 +8,15 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"log/slog"
 	"sort"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/smithy-go"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/posture-dev/posture/internal/awsenv"
@@ -31,7 +34,8 @@ const (
 
 // Account is one AWS account to scan, with the configuration that reaches it.
 type Account struct {
-	ID        string
+	ID string
+	// Name is the account's name in AWS Organizations; empty when unknown.
 	Name      string
 	Partition string
 	Config    aws.Config
@@ -41,7 +45,59 @@ type Account struct {
 type Target struct {
 	Account Account
 	Regions []string
+	// Prepare, when set, is called in the account's own goroutine before any
+	// of its scopes runs, so that many accounts are reached concurrently: it
+	// reaches the account (assumes a role) and resolves its regions, which
+	// replace Account.Config and Regions. An error makes the whole account
+	// one coverage gap (service "account", region "global") with an ERROR
+	// result per selected check; the other accounts go on.
+	Prepare func(ctx context.Context) (Prepared, error)
 }
+
+// Prepared is what Target.Prepare resolved for an account.
+type Prepared struct {
+	// Config reaches the account.
+	Config aws.Config
+	// Regions are the regions to scan in the account.
+	Regions []string
+	// Unavailable are requested regions the account cannot be scanned in;
+	// each becomes a coverage gap with ERROR results for the regional checks.
+	Unavailable []UnavailableRegion
+}
+
+// UnavailableRegion is a requested region that one account cannot be
+// scanned in.
+type UnavailableRegion struct {
+	Region string
+	// Code is the error code of the gap, e.g. model.CodeRegionNotEnabled.
+	Code string
+	// Reason says why, for the report.
+	Reason string
+}
+
+// Observer is told how a run progresses, e.g. to draw a progress display.
+// Its methods are called from many goroutines at once.
+type Observer interface {
+	// AccountStarted is called when the run starts on an account.
+	AccountStarted(accountID string)
+	// ScopesPlanned is called once an account's scopes are known (after
+	// Prepare), with their number, unavailable regions included.
+	ScopesPlanned(accountID string, scopes int)
+	// ScopeDone is called when one (region, service) scope is finished; ok
+	// is false when it is a coverage gap.
+	ScopeDone(accountID, region, service string, ok bool)
+	// AccountDone is called when every scope of the account is finished;
+	// ok is false when the account could not be reached at all.
+	AccountDone(accountID string, ok bool)
+}
+
+// nopObserver is the Observer of a run without one.
+type nopObserver struct{}
+
+func (nopObserver) AccountStarted(string)                  {}
+func (nopObserver) ScopesPlanned(string, int)              {}
+func (nopObserver) ScopeDone(string, string, string, bool) {}
+func (nopObserver) AccountDone(string, bool)               {}
 
 // Options configures a run.
 type Options struct {
@@ -54,17 +110,25 @@ type Options struct {
 	// ScopeConcurrency bounds how many (region, service) scopes of one
 	// account are collected at once.
 	ScopeConcurrency int
-	Tool             model.Tool
+	// CallConcurrency bounds the per-resource calls of one scope made at
+	// once (check.Scope.CallConcurrency); zero uses fanout.DefaultLimit.
+	CallConcurrency int
+	Tool            model.Tool
 	// Config holds the check thresholds; nil uses config.Default(). The
 	// checks measure ages against the scan's start time.
 	Config *config.Config
 	// Now is the clock; nil uses time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Observer is told of the run's progress; nil for none.
+	Observer Observer
 }
 
 // Run scans every target and returns the scan document. It does not fail:
 // what could not be collected is recorded as coverage gaps and ERROR results.
+// When ctx is cancelled, the scopes not finished (started or not) are
+// recorded as gaps with the code model.CodeCancelled, scan.cancelled is set,
+// and Run returns promptly with what was collected.
 func Run(ctx context.Context, targets []Target, opts Options) *model.Scan {
 	now := opts.Now
 	if now == nil {
@@ -73,6 +137,10 @@ func Run(ctx context.Context, targets []Target, opts Options) *model.Scan {
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
+	}
+	observer := opts.Observer
+	if observer == nil {
+		observer = nopObserver{}
 	}
 	selected := map[string]bool{}
 	for _, id := range opts.Checks {
@@ -83,7 +151,6 @@ func Run(ctx context.Context, targets []Target, opts Options) *model.Scan {
 	if opts.Config != nil {
 		cfg = *opts.Config
 	}
-	params := check.Params{Now: started, Credentials: cfg.Credentials}
 	scan := &model.Scan{
 		SchemaVersion: model.SchemaVersion,
 		Tool:          opts.Tool,
@@ -97,32 +164,35 @@ func Run(ctx context.Context, targets []Target, opts Options) *model.Scan {
 		Results:  []model.Result{},
 		Controls: []model.ControlStatus{},
 	}
-
-	var mu sync.Mutex
-	collect := func(results []model.Result, cov model.Coverage) {
-		mu.Lock()
-		defer mu.Unlock()
-		scan.Results = append(scan.Results, results...)
-		scan.Coverage = append(scan.Coverage, cov)
+	r := &runner{
+		opts:      opts,
+		params:    check.Params{Now: started, Credentials: cfg.Credentials},
+		selected:  selected,
+		logger:    logger,
+		observer:  observer,
+		scan:      scan,
+		regionSet: map[string]bool{},
 	}
 
 	accounts := errgroup.Group{}
 	accounts.SetLimit(positive(opts.AccountConcurrency, DefaultAccountConcurrency))
-	regionSet := map[string]bool{}
 	for _, t := range targets {
 		scan.Scan.Accounts = append(scan.Scan.Accounts, t.Account.ID)
-		for _, r := range t.Regions {
-			regionSet[r] = true
+		if t.Account.Name != "" {
+			if scan.Scan.AccountNames == nil {
+				scan.Scan.AccountNames = map[string]string{}
+			}
+			scan.Scan.AccountNames[t.Account.ID] = t.Account.Name
 		}
 		accounts.Go(func() error {
-			scanAccount(ctx, t, opts, params, selected, logger, collect)
+			r.scanAccount(ctx, t)
 			return nil
 		})
 	}
 	_ = accounts.Wait() // the goroutines return no errors: failures are data
 
-	for r := range regionSet {
-		scan.Scan.Regions = append(scan.Scan.Regions, r)
+	for region := range r.regionSet {
+		scan.Scan.Regions = append(scan.Scan.Regions, region)
 	}
 	sort.Strings(scan.Scan.Regions)
 	sort.Strings(scan.Scan.Accounts)
@@ -141,46 +211,226 @@ func Run(ctx context.Context, targets []Target, opts Options) *model.Scan {
 	return scan
 }
 
-// scanAccount runs every (region, scanner) scope of one account.
-func scanAccount(ctx context.Context, t Target, opts Options, params check.Params, selected map[string]bool, logger *slog.Logger, collect func([]model.Result, model.Coverage)) {
-	scopes := errgroup.Group{}
-	scopes.SetLimit(positive(opts.ScopeConcurrency, DefaultScopeConcurrency))
-	run := func(sc check.Scanner, region, callRegion string) {
-		scopes.Go(func() error {
-			cfg := t.Account.Config.Copy()
-			cfg.Region = callRegion
-			scope := check.Scope{
-				AccountID: t.Account.ID,
-				Partition: t.Account.Partition,
-				Region:    region,
-				Regions:   t.Regions,
-				Config:    cfg,
-				Params:    params,
-			}
-			begin := time.Now()
-			results, cov := sc.Scan(ctx, scope, selected)
-			logger.Debug("scope scanned", "account", t.Account.ID, "region", region, "service", sc.Service(),
-				"results", len(results), "coverage", cov.Status, "elapsed", time.Since(begin).Round(time.Millisecond))
-			if cov.Status != model.CoverageOK {
-				logger.Warn("coverage gap", "account", t.Account.ID, "region", region, "service", sc.Service(), "error", cov.Error)
-			}
-			collect(results, cov)
-			return nil
-		})
+// runner is the state of one Run shared by its goroutines.
+type runner struct {
+	opts     Options
+	params   check.Params
+	selected map[string]bool
+	logger   *slog.Logger
+	observer Observer
+
+	mu        sync.Mutex // guards scan and regionSet
+	scan      *model.Scan
+	regionSet map[string]bool
+}
+
+// collect adds one scope's outcome to the scan.
+func (r *runner) collect(account Account, results []model.Result, cov model.Coverage) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := range results {
+		results[i].AccountName = account.Name
 	}
-	for _, sc := range opts.Scanners {
-		if !anySelected(sc, selected) {
+	r.scan.Results = append(r.scan.Results, results...)
+	r.scan.Coverage = append(r.scan.Coverage, cov)
+	for _, f := range cov.Failures {
+		if f.Code == model.CodeCancelled {
+			r.scan.Scan.Cancelled = true
+		}
+	}
+}
+
+// scope is one (region, scanner) unit of an account.
+type scope struct {
+	scanner check.Scanner
+	// region is the scanned region or model.GlobalRegion; callRegion is the
+	// region the calls go to.
+	region, callRegion string
+}
+
+// scanAccount reaches one account, then runs every (region, scanner) scope
+// of it.
+func (r *runner) scanAccount(ctx context.Context, t Target) {
+	account, regions := t.Account, t.Regions
+	r.observer.AccountStarted(account.ID)
+	var unavailable []UnavailableRegion
+	if t.Prepare != nil {
+		err := ctx.Err()
+		var p Prepared
+		if err == nil {
+			p, err = t.Prepare(ctx)
+		}
+		if err != nil {
+			r.accountGap(ctx, account, err)
+			r.observer.AccountDone(account.ID, false)
+			return
+		}
+		account.Config, regions, unavailable = p.Config, p.Regions, p.Unavailable
+	}
+	r.mu.Lock()
+	for _, region := range regions {
+		r.regionSet[region] = true
+	}
+	r.mu.Unlock()
+
+	var plan []scope
+	for _, sc := range r.opts.Scanners {
+		if !anySelected(sc, r.selected) {
 			continue
 		}
 		if sc.Global() {
-			run(sc, model.GlobalRegion, awsenv.HomeRegion(t.Account.Partition))
+			plan = append(plan, scope{sc, model.GlobalRegion, awsenv.HomeRegion(account.Partition)})
 			continue
 		}
-		for _, region := range t.Regions {
-			run(sc, region, region)
+		for _, region := range regions {
+			plan = append(plan, scope{sc, region, region})
 		}
 	}
+	r.observer.ScopesPlanned(account.ID, len(plan)+len(unavailable))
+	for _, u := range unavailable {
+		r.regionGap(account, u)
+	}
+
+	scopes := errgroup.Group{}
+	scopes.SetLimit(positive(r.opts.ScopeConcurrency, DefaultScopeConcurrency))
+	for _, s := range plan {
+		scopes.Go(func() error {
+			r.runScope(ctx, account, regions, s)
+			return nil
+		})
+	}
 	_ = scopes.Wait()
+	r.observer.AccountDone(account.ID, true)
+}
+
+// runScope collects and evaluates one scope. A scope that the cancellation
+// of ctx kept from starting or finishing is recorded as cancelled.
+func (r *runner) runScope(ctx context.Context, account Account, regions []string, s scope) {
+	service := s.scanner.Service()
+	if ctx.Err() != nil {
+		r.cancelledScope(account, s)
+		return
+	}
+	cfg := account.Config.Copy()
+	cfg.Region = s.callRegion
+	sc := check.Scope{
+		AccountID:       account.ID,
+		Partition:       account.Partition,
+		Region:          s.region,
+		Regions:         regions,
+		Config:          cfg,
+		Params:          r.params,
+		CallConcurrency: r.opts.CallConcurrency,
+	}
+	begin := time.Now()
+	results, cov := s.scanner.Scan(ctx, sc, r.selected)
+	if cov.Status != model.CoverageOK && ctx.Err() != nil {
+		// Interrupted: what failed is the cancellation, not AWS.
+		r.cancelledScope(account, s)
+		return
+	}
+	r.logger.Debug("scope scanned", "account", account.ID, "region", s.region, "service", service,
+		"results", len(results), "coverage", cov.Status, "elapsed", time.Since(begin).Round(time.Millisecond))
+	if cov.Status != model.CoverageOK {
+		r.logger.Warn("coverage gap", "account", account.ID, "region", s.region, "service", service, "error", cov.Error)
+	}
+	r.collect(account, results, cov)
+	r.observer.ScopeDone(account.ID, s.region, service, cov.Status == model.CoverageOK)
+}
+
+// cancelledScope records a scope the scan did not finish because ctx was
+// cancelled: a gap with the code model.CodeCancelled and an ERROR result
+// per selected check of the scanner.
+func (r *runner) cancelledScope(account Account, s scope) {
+	const msg = "scan cancelled before this scope was collected"
+	failure := model.Failure{Part: "scope", Code: model.CodeCancelled, Error: msg}
+	var results []model.Result
+	for _, m := range r.selectedChecks(s.scanner) {
+		results = append(results, errorResult(m, account.ID, s.region, "not evaluated: "+msg,
+			map[string]any{"error_code": model.CodeCancelled}))
+	}
+	cov := model.Coverage{AccountID: account.ID, Region: s.region, Service: s.scanner.Service(),
+		Status: model.CoverageError, Error: model.CodeCancelled + ": " + msg, Failures: []model.Failure{failure}}
+	r.collect(account, results, cov)
+	r.observer.ScopeDone(account.ID, s.region, s.scanner.Service(), false)
+}
+
+// accountGap records an account that could not be reached: one coverage
+// entry (service "account", region "global") and an ERROR result per
+// selected check.
+func (r *runner) accountGap(ctx context.Context, account Account, err error) {
+	operation := "PrepareAccount"
+	var opErr *smithy.OperationError
+	if errors.As(err, &opErr) {
+		operation = opErr.Operation()
+	}
+	code, text := check.ErrorCode(err), check.ErrorText(err)
+	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		code, text = model.CodeCancelled, "scan cancelled before the account was reached"
+	}
+	r.logger.Warn("account not reached", "account", account.ID, "operation", operation, "error", err)
+	var results []model.Result
+	for _, sc := range r.opts.Scanners {
+		for _, m := range r.selectedChecks(sc) {
+			results = append(results, errorResult(m, account.ID, model.GlobalRegion,
+				fmt.Sprintf("not evaluated: the account could not be reached (%s): %s", operation, text),
+				map[string]any{"operation": operation, "error_code": code}))
+		}
+	}
+	cov := model.Coverage{AccountID: account.ID, Region: model.GlobalRegion, Service: model.ServiceAccount,
+		Status: model.CoverageError, Error: operation + ": " + text,
+		Failures: []model.Failure{{Part: "account", Operation: operation, Code: code, Error: text}}}
+	r.collect(account, results, cov)
+}
+
+// regionGap records a requested region the account cannot be scanned in:
+// one coverage entry (service "region") and an ERROR result per selected
+// regional check.
+func (r *runner) regionGap(account Account, u UnavailableRegion) {
+	var results []model.Result
+	for _, sc := range r.opts.Scanners {
+		if sc.Global() {
+			continue
+		}
+		for _, m := range r.selectedChecks(sc) {
+			results = append(results, errorResult(m, account.ID, u.Region, "not evaluated: "+u.Reason,
+				map[string]any{"error_code": u.Code}))
+		}
+	}
+	cov := model.Coverage{AccountID: account.ID, Region: u.Region, Service: model.ServiceRegion,
+		Status: model.CoverageError, Error: u.Code + ": " + u.Reason,
+		Failures: []model.Failure{{Part: "region", Code: u.Code, Error: u.Reason}}}
+	r.collect(account, results, cov)
+	r.observer.ScopeDone(account.ID, u.Region, model.ServiceRegion, false)
+}
+
+// selectedChecks returns the metadata of the scanner's selected checks.
+func (r *runner) selectedChecks(sc check.Scanner) []check.Meta {
+	var out []check.Meta
+	for _, m := range sc.Checks() {
+		if r.selected[m.ID] {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// errorResult is a scope-wide ERROR result of check m (no resource).
+func errorResult(m check.Meta, accountID, region, msg string, evidence map[string]any) model.Result {
+	return model.Result{
+		CheckID:      m.ID,
+		Status:       model.StatusError,
+		Severity:     m.Severity,
+		Family:       m.Family,
+		AccountID:    accountID,
+		Region:       region,
+		Service:      m.Service,
+		ResourceType: m.ResourceType,
+		Message:      msg,
+		Evidence:     evidence,
+		Controls:     []string{},
+		Fingerprint:  model.Fingerprint(m.ID, accountID, region, ""),
+	}
 }
 
 func anySelected(sc check.Scanner, selected map[string]bool) bool {

@@ -94,6 +94,11 @@ type Rule struct {
 	Probability float64
 	// Delay is how long a Latency fault waits before forwarding.
 	Delay time.Duration
+	// AccountID is the account the request's access key belongs to, as AWS
+	// (and the emulator, for the keys AssumeRole returns) encodes it in
+	// AKIA/ASIA access key IDs (AccountOfKey), to target one account of a
+	// multi-account scan. Keys that encode no account never match it.
+	AccountID string
 }
 
 // validate reports a rule that cannot be applied.
@@ -117,7 +122,35 @@ func (r Rule) matches(req *http.Request, info requestInfo) bool {
 		(r.AccessKeyID == "" || r.AccessKeyID == info.accessKeyID) &&
 		(r.PathContains == "" || strings.Contains(req.URL.Path, r.PathContains)) &&
 		(r.QueryHas == "" || req.URL.Query().Has(r.QueryHas)) &&
-		(r.BodyContains == "" || bytes.Contains(info.body, []byte(r.BodyContains)))
+		(r.BodyContains == "" || bytes.Contains(info.body, []byte(r.BodyContains))) &&
+		(r.AccountID == "" || r.AccountID == AccountOfKey(info.accessKeyID))
+}
+
+// keyAlphabet is the base32 alphabet of access key IDs.
+const keyAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+
+// AccountOfKey returns the account ID encoded in an AKIA or ASIA access key
+// ID, or "" when the key encodes none: characters 5 to 12 are the base32 of
+// (account / 2) with the top bit of 40 set, and the 13th character is in
+// the upper half of the alphabet when the account ID is odd.
+func AccountOfKey(key string) string {
+	if len(key) < 16 || (key[:4] != "AKIA" && key[:4] != "ASIA") {
+		return ""
+	}
+	var n uint64
+	for _, c := range key[4:12] {
+		i := strings.IndexRune(keyAlphabet, c)
+		if i < 0 {
+			return ""
+		}
+		n = n<<5 | uint64(i)
+	}
+	odd := strings.IndexByte(keyAlphabet, key[12])
+	if odd < 0 || n < 1<<39 {
+		return ""
+	}
+	account := (n-1<<39)*2 + uint64(odd/16)
+	return fmt.Sprintf("%012d", account)
 }
 
 // Options configures NewWithOptions.

@@ -98,11 +98,14 @@ func (f Family) Rank() int {
 // Result is the outcome of one check for one resource (or, for ERROR results
 // of a scope that could not be collected, for the whole scope).
 type Result struct {
-	CheckID      string         `json:"check_id"`
-	Status       Status         `json:"status"`
-	Severity     Severity       `json:"severity"`
-	Family       Family         `json:"family"`
-	AccountID    string         `json:"account_id"`
+	CheckID   string   `json:"check_id"`
+	Status    Status   `json:"status"`
+	Severity  Severity `json:"severity"`
+	Family    Family   `json:"family"`
+	AccountID string   `json:"account_id"`
+	// AccountName is the account's name in AWS Organizations, when the scan
+	// knows it (posture scan --org).
+	AccountName  string         `json:"account_name,omitempty"`
 	Region       string         `json:"region"`
 	Service      string         `json:"service"`
 	ResourceType string         `json:"resource_type"`
@@ -156,6 +159,24 @@ type Failure struct {
 	Error string `json:"error"`
 }
 
+// Error codes of the gaps the scan itself records (the others are AWS
+// error codes).
+const (
+	// CodeCancelled marks a scope the scan did not finish because it was
+	// cancelled.
+	CodeCancelled = "Cancelled"
+	// CodeRegionNotEnabled marks a requested region that the account has
+	// not enabled.
+	CodeRegionNotEnabled = "RegionNotEnabled"
+)
+
+// Services of the coverage entries that are not AWS services: an account
+// that could not be reached, a region that could not be scanned.
+const (
+	ServiceAccount = "account"
+	ServiceRegion  = "region"
+)
+
 // Tool identifies the program that produced a scan.
 type Tool struct {
 	Name    string `json:"name"`
@@ -173,6 +194,13 @@ type ScanInfo struct {
 	// Thresholds are the check thresholds the scan used, keyed by their
 	// name in the configuration file, e.g. "credentials.max_key_age_days".
 	Thresholds map[string]int `json:"thresholds,omitempty"`
+	// AccountNames maps account IDs to their names in AWS Organizations,
+	// for the accounts whose name the scan knows.
+	AccountNames map[string]string `json:"account_names,omitempty"`
+	// Cancelled is true when the scan was interrupted (Ctrl-C or --timeout)
+	// before every scope was collected; the scopes it did not finish are
+	// coverage gaps with the error code CodeCancelled.
+	Cancelled bool `json:"cancelled,omitempty"`
 }
 
 // ControlStatus is the roll-up of results for one framework control (see

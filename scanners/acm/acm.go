@@ -90,7 +90,7 @@ func collect(ctx context.Context, api API, scope check.Scope, gaps *check.Gaps) 
 			})
 		}
 	}
-	fanout.Each(ctx, len(inv.Certificates), fanout.DefaultLimit, func(ctx context.Context, i int) {
+	fanout.Each(ctx, len(inv.Certificates), scope.CallConcurrency, func(ctx context.Context, i int) {
 		c := &inv.Certificates[i]
 		if c.NotAfter != nil || !scope.Wants(PartCertificateDetails) {
 			return

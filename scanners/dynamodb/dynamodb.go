@@ -90,7 +90,7 @@ func collect(ctx context.Context, c api, scope check.Scope, gaps *check.Gaps) *I
 		tables[i].Name = n
 	}
 	if scope.Wants(PartTableDescriptions) {
-		fanout.Each(ctx, len(tables), fanout.DefaultLimit, func(ctx context.Context, i int) {
+		fanout.Each(ctx, len(tables), scope.CallConcurrency, func(ctx context.Context, i int) {
 			gone[i] = describe(ctx, c, &tables[i], gaps)
 		})
 	}

@@ -59,7 +59,7 @@ func collect(ctx context.Context, api API, scope check.Scope, gaps *check.Gaps) 
 	if scope.Wants(PartSnapshots) {
 		inv.Snapshots = collectSnapshots(ctx, api, scope.AccountID, gaps)
 		if scope.Wants(PartSnapshotPermissions) {
-			collectSnapshotPermissions(ctx, api, inv.Snapshots, gaps)
+			collectSnapshotPermissions(ctx, api, inv.Snapshots, scope.CallConcurrency, gaps)
 		}
 	}
 	if scope.Wants(PartVolumes) {
@@ -326,8 +326,8 @@ func collectVolumes(ctx context.Context, api API, gaps *check.Gaps) []Volume {
 	return vols
 }
 
-func collectSnapshotPermissions(ctx context.Context, api API, snaps []Snapshot, gaps *check.Gaps) {
-	fanout.Each(ctx, len(snaps), fanout.DefaultLimit, func(ctx context.Context, i int) {
+func collectSnapshotPermissions(ctx context.Context, api API, snaps []Snapshot, limit int, gaps *check.Gaps) {
+	fanout.Each(ctx, len(snaps), limit, func(ctx context.Context, i int) {
 		s := &snaps[i]
 		out, err := api.DescribeSnapshotAttribute(ctx, &ec2.DescribeSnapshotAttributeInput{
 			SnapshotId: aws.String(s.ID), Attribute: types.SnapshotAttributeNameCreateVolumePermission,

@@ -131,7 +131,7 @@ func collectUsers(ctx context.Context, api API, scope check.Scope, inv *Inventor
 			})
 		}
 	}
-	fanout.Each(ctx, len(inv.Users), fanout.DefaultLimit, func(ctx context.Context, i int) {
+	fanout.Each(ctx, len(inv.Users), scope.CallConcurrency, func(ctx context.Context, i int) {
 		u := &inv.Users[i]
 		if scope.Wants(PartAccessKeys) {
 			collectKeys(ctx, api, scope, u, gaps)

@@ -75,7 +75,7 @@ func collect(ctx context.Context, c api, scope check.Scope, gaps *check.Gaps) *I
 	}
 	gone := make([]bool, len(streams))
 	if scope.Wants(PartStreamSummaries) {
-		fanout.Each(ctx, len(streams), fanout.DefaultLimit, func(ctx context.Context, i int) {
+		fanout.Each(ctx, len(streams), scope.CallConcurrency, func(ctx context.Context, i int) {
 			gone[i] = summarise(ctx, c, &streams[i], gaps)
 		})
 	}

@@ -105,7 +105,7 @@ func collect(ctx context.Context, api API, scope check.Scope, gaps *check.Gaps) 
 	if !scope.Wants(PartKeyDetails) {
 		return inv
 	}
-	fanout.Each(ctx, len(inv.Keys), fanout.DefaultLimit, func(ctx context.Context, i int) {
+	fanout.Each(ctx, len(inv.Keys), scope.CallConcurrency, func(ctx context.Context, i int) {
 		k := &inv.Keys[i]
 		out, err := api.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(k.ID)})
 		if err != nil {

@@ -88,14 +88,14 @@ func collect(ctx context.Context, api API, scope check.Scope, gaps *check.Gaps) 
 			}
 		}
 		if scope.Wants(PartSnapshotPermissions) {
-			collectSnapshotPermissions(ctx, api, inv.Snapshots, gaps)
+			collectSnapshotPermissions(ctx, api, inv.Snapshots, scope.CallConcurrency, gaps)
 		}
 	}
 	return inv
 }
 
-func collectSnapshotPermissions(ctx context.Context, api API, snaps []DBSnapshot, gaps *check.Gaps) {
-	fanout.Each(ctx, len(snaps), fanout.DefaultLimit, func(ctx context.Context, i int) {
+func collectSnapshotPermissions(ctx context.Context, api API, snaps []DBSnapshot, limit int, gaps *check.Gaps) {
+	fanout.Each(ctx, len(snaps), limit, func(ctx context.Context, i int) {
 		s := &snaps[i]
 		if s.Type != "manual" {
 			return // automated snapshots cannot be shared

@@ -28,7 +28,7 @@ func Collect(ctx context.Context, scope check.Scope, gaps *check.Gaps) *Inventor
 		return inv
 	}
 	home := awsenv.S3(scope.Config, scope.Config.Region)
-	buckets, err := listBuckets(ctx, home, gaps)
+	buckets, err := listBuckets(ctx, home, scope.CallConcurrency, gaps)
 	if err != nil {
 		gaps.Add(PartBuckets, "ListBuckets", "", err)
 		return inv
@@ -44,7 +44,7 @@ func Collect(ctx context.Context, scope check.Scope, gaps *check.Gaps) *Inventor
 			clients[b.Region] = awsenv.S3(scope.Config, b.Region)
 		}
 	}
-	fanout.Each(ctx, len(inv.Buckets), fanout.DefaultLimit, func(ctx context.Context, i int) {
+	fanout.Each(ctx, len(inv.Buckets), scope.CallConcurrency, func(ctx context.Context, i int) {
 		b := &inv.Buckets[i]
 		collectBucket(ctx, clients[b.Region], scope, b, gaps)
 	})
@@ -53,8 +53,9 @@ func Collect(ctx context.Context, scope check.Scope, gaps *check.Gaps) *Inventor
 
 // listBuckets returns every bucket with its region: the region ListBuckets
 // reports, else GetBucketLocation. A bucket whose location cannot be read is
-// recorded as a gap and left out, as no region can be attributed to it.
-func listBuckets(ctx context.Context, api *s3.Client, gaps *check.Gaps) ([]Bucket, error) {
+// recorded as a gap and left out, as no region can be attributed to it. At
+// most limit GetBucketLocation calls run at once.
+func listBuckets(ctx context.Context, api *s3.Client, limit int, gaps *check.Gaps) ([]Bucket, error) {
 	var buckets []Bucket
 	p := s3.NewListBucketsPaginator(api, &s3.ListBucketsInput{})
 	for p.HasMorePages() {
@@ -68,7 +69,7 @@ func listBuckets(ctx context.Context, api *s3.Client, gaps *check.Gaps) ([]Bucke
 	}
 	var located []Bucket
 	missing := make([]bool, len(buckets))
-	fanout.Each(ctx, len(buckets), fanout.DefaultLimit, func(ctx context.Context, i int) {
+	fanout.Each(ctx, len(buckets), limit, func(ctx context.Context, i int) {
 		if buckets[i].Region != "" {
 			return
 		}

@@ -82,7 +82,7 @@ func collect(ctx context.Context, c api, scope check.Scope, gaps *check.Gaps) *I
 	}
 	gone := make([]bool, len(topics))
 	if scope.Wants(PartTopicAttributes) {
-		fanout.Each(ctx, len(topics), fanout.DefaultLimit, func(ctx context.Context, i int) {
+		fanout.Each(ctx, len(topics), scope.CallConcurrency, func(ctx context.Context, i int) {
 			gone[i] = attributes(ctx, c, &topics[i], gaps)
 		})
 	}

@@ -86,7 +86,7 @@ func collect(ctx context.Context, c api, scope check.Scope, gaps *check.Gaps) *I
 	}
 	gone := make([]bool, len(queues))
 	if scope.Wants(PartQueueAttributes) {
-		fanout.Each(ctx, len(queues), fanout.DefaultLimit, func(ctx context.Context, i int) {
+		fanout.Each(ctx, len(queues), scope.CallConcurrency, func(ctx context.Context, i int) {
 			gone[i] = attributes(ctx, c, &queues[i], gaps)
 		})
 	}

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
+	"golang.org/x/term"
+)
+
+// isTerminal reports whether w is a terminal with a size, where a live
+// progress display replaces the info logs.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return false
+	}
+	width, height, err := term.GetSize(int(f.Fd()))
+	return err == nil && width > 0 && height > 0
+}
+
+// progress is an engine.Observer that draws one live line on a terminal:
+// accounts and scopes done of their totals, gaps so far, elapsed time and
+// an estimate of the time left. The scope total grows as accounts are
+// reached and their regions known.
+type progress struct {
+	container *mpb.Progress
+	bar       *mpb.Bar
+	now       func() time.Time
+	start     time.Time
+	closeOnce sync.Once
+
+	mu                                         sync.Mutex
+	accounts, accountsDone, scopes, scopesDone int
+	gaps                                       int
+}
+
+// newProgress starts the display on w; SetAccounts gives it the number of
+// accounts once they are known. Write log lines to p.container, which puts
+// them above the live line.
+func newProgress(w io.Writer, now func() time.Time, options ...mpb.ContainerOption) *progress {
+	p := &progress{now: now, start: now()}
+	options = append([]mpb.ContainerOption{mpb.WithOutput(w), mpb.WithRefreshRate(150 * time.Millisecond)}, options...)
+	p.container = mpb.New(options...)
+	p.bar = p.container.New(0, mpb.BarStyle(),
+		mpb.PrependDecorators(decor.Any(func(decor.Statistics) string { return p.counts() })),
+		mpb.AppendDecorators(decor.Any(func(decor.Statistics) string { return p.times() })),
+	)
+	return p
+}
+
+// counts renders "accounts 3/10  scopes 120/400  gaps 2".
+func (p *progress) counts() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return fmt.Sprintf("accounts %d/%d  scopes %d/%d  gaps %d", p.accountsDone, p.accounts, p.scopesDone, p.scopes, p.gaps)
+}
+
+// times renders the elapsed time and the estimate of the time left, from
+// the pace of the scopes done so far.
+func (p *progress) times() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	elapsed := p.now().Sub(p.start)
+	eta := "ETA -"
+	if p.scopesDone > 0 && p.scopes >= p.scopesDone {
+		left := time.Duration(float64(elapsed) * float64(p.scopes-p.scopesDone) / float64(p.scopesDone))
+		eta = "ETA " + left.Round(time.Second).String()
+	}
+	return elapsed.Round(time.Second).String() + "  " + eta
+}
+
+// SetAccounts sets the number of accounts of the scan.
+func (p *progress) SetAccounts(n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.accounts = n
+}
+
+// AccountStarted implements engine.Observer.
+func (p *progress) AccountStarted(string) {}
+
+// ScopesPlanned implements engine.Observer.
+func (p *progress) ScopesPlanned(_ string, n int) {
+	p.mu.Lock()
+	p.scopes += n
+	total := p.scopes
+	p.mu.Unlock()
+	p.bar.SetTotal(int64(total), false)
+}
+
+// ScopeDone implements engine.Observer.
+func (p *progress) ScopeDone(_, _, _ string, ok bool) {
+	p.mu.Lock()
+	p.scopesDone++
+	if !ok {
+		p.gaps++
+	}
+	p.mu.Unlock()
+	p.bar.Increment()
+}
+
+// AccountDone implements engine.Observer.
+func (p *progress) AccountDone(_ string, ok bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.accountsDone++
+	if !ok {
+		p.gaps++
+	}
+}
+
+// Close completes the line and waits until it is drawn. Later calls do
+// nothing.
+func (p *progress) Close() {
+	p.closeOnce.Do(func() {
+		p.bar.SetTotal(-1, true)
+		p.container.Wait()
+	})
+}
+
+// logObserver is the engine.Observer when stderr is not a terminal: it logs
+// each account's start and end (info) and each scope (debug).
+type logObserver struct{ logger *slog.Logger }
+
+// AccountStarted implements engine.Observer.
+func (o logObserver) AccountStarted(account string) {
+	o.logger.Info("account started", "account", account)
+}
+
+// ScopesPlanned implements engine.Observer.
+func (o logObserver) ScopesPlanned(account string, n int) {
+	o.logger.Debug("account scopes planned", "account", account, "scopes", n)
+}
+
+// ScopeDone implements engine.Observer.
+func (o logObserver) ScopeDone(account, region, service string, ok bool) {
+	o.logger.Debug("scope done", "account", account, "region", region, "service", service, "ok", ok)
+}
+
+// AccountDone implements engine.Observer.
+func (o logObserver) AccountDone(account string, ok bool) {
+	o.logger.Info("account done", "account", account, "reached", ok)
+}

@@ -368,6 +368,35 @@ func TestAccountsRegionNotEnabled(t *testing.T) {
 	}
 }
 
+// TestAccountsNoRegionEnabled: when no requested region is enabled in an
+// account, its global scanners keep none of their region-bound resources:
+// a bucket in us-east-1 is not reported by a scan of me-south-1 alone.
+func TestAccountsNoRegionEnabled(t *testing.T) {
+	srv := emutest.Fresh(t)
+	s3c := awsenv.S3(emutest.Config(t, srv.URL, "us-east-1"), "us-east-1")
+	if _, err := s3c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String("outside-the-scan")}); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	run := runCLI(t, nil, "scan", "--endpoint-url", srv.URL, "--accounts", management, "--regions", "me-south-1",
+		"--checks", "s3-bucket-unencrypted,ec2-sg-open-admin-port", "--out", out)
+	if run.code != exitGaps {
+		t.Fatalf("exit %d\n%s", run.code, run.stderr)
+	}
+	scan, err := reports.ReadScan(filepath.Join(out, "scan.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range scan.Results {
+		if r.CheckID == "s3-bucket-unencrypted" {
+			t.Errorf("bucket result outside the scanned regions: %+v", r)
+		}
+	}
+	if gaps := scan.Gaps(); len(gaps) != 1 || gaps[0].Failures[0].Code != model.CodeRegionNotEnabled {
+		t.Errorf("gaps %+v, want the one region not enabled", gaps)
+	}
+}
+
 // TestScanCancelled: a scan stopped by --timeout while RDS calls hang writes
 // scan.json with what it collected, the unfinished scopes as Cancelled gaps,
 // scan.cancelled set, and exits 5.

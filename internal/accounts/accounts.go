@@ -110,6 +110,11 @@ func prepare(ctx context.Context, account engine.Account, o Options, logger *slo
 	if err != nil {
 		return engine.Prepared{}, fmt.Errorf("account %s: %w", account.ID, err)
 	}
+	if regions == nil {
+		// Non-nil: no region of this account is scanned, so global scanners
+		// must keep none of their region-bound resources (check.Scope.InScope).
+		regions = []string{}
+	}
 	p := engine.Prepared{Config: cfg, Regions: regions}
 	for _, r := range disabled {
 		p.Unavailable = append(p.Unavailable, engine.UnavailableRegion{

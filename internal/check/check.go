@@ -124,8 +124,10 @@ type Scope struct {
 	Partition string
 	// Region is the scanned region, or model.GlobalRegion.
 	Region string
-	// Regions lists every region of the scan; global scanners use it to keep
-	// only resources that live in a scanned region.
+	// Regions lists the account's scanned regions; global scanners use it to
+	// keep only resources that live in a scanned region. Nil means no region
+	// filter (a scope built outside a scan); an empty, non-nil list means
+	// that no region of the account is scanned.
 	Regions []string
 	// Config is the account's AWS configuration, its Region set to Region (or,
 	// for global services, to the partition's home region).
@@ -145,14 +147,14 @@ type Scope struct {
 func (s Scope) Wants(part string) bool { return s.wants == nil || s.wants[part] }
 
 // InScope reports whether a region-bound resource of a global service is in
-// one of the scanned regions.
+// one of the scanned regions (every region when Regions is nil).
 func (s Scope) InScope(region string) bool {
 	for _, r := range s.Regions {
 		if r == region {
 			return true
 		}
 	}
-	return len(s.Regions) == 0
+	return s.Regions == nil
 }
 
 // Gap is a collection that failed.

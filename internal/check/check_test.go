@@ -371,6 +371,9 @@ func TestScopeWantsAndInScope(t *testing.T) {
 	if !(Scope{}).InScope("ap-south-1") {
 		t.Error("with no region list every region is in scope")
 	}
+	if (Scope{Regions: []string{}}).InScope("us-east-1") {
+		t.Error("with an empty region list (every requested region disabled in the account) no region is in scope")
+	}
 }
 
 func TestGaps(t *testing.T) {

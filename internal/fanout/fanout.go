@@ -28,3 +28,22 @@ func Each(ctx context.Context, n, limit int, fn func(ctx context.Context, i int)
 	}
 	_ = g.Wait()
 }
+
+// Fill calls fill(ctx, &items[i]) for every item, with at most limit calls
+// at once, and returns the items that are still there, in their order: fill
+// reports gone for a resource deleted between its list call and its own
+// call, which is then no longer in scope. The result is nil when no item is
+// kept.
+func Fill[T any](ctx context.Context, items []T, limit int, fill func(ctx context.Context, item *T) (gone bool)) []T {
+	gone := make([]bool, len(items))
+	Each(ctx, len(items), limit, func(ctx context.Context, i int) {
+		gone[i] = fill(ctx, &items[i])
+	})
+	var kept []T
+	for i, item := range items {
+		if !gone[i] {
+			kept = append(kept, item)
+		}
+	}
+	return kept
+}

@@ -84,21 +84,16 @@ func collect(ctx context.Context, c api, scope check.Scope, gaps *check.Gaps) *I
 		}
 		names = append(names, page.TableNames...)
 	}
-	tables := make([]Table, len(names))
-	gone := make([]bool, len(names))
-	for i, n := range names {
-		tables[i].Name = n
+	var tables []Table
+	for _, n := range names {
+		tables = append(tables, Table{Name: n})
 	}
 	if scope.Wants(PartTableDescriptions) {
-		fanout.Each(ctx, len(tables), scope.CallConcurrency, func(ctx context.Context, i int) {
-			gone[i] = describe(ctx, c, &tables[i], gaps)
+		tables = fanout.Fill(ctx, tables, scope.CallConcurrency, func(ctx context.Context, t *Table) bool {
+			return describe(ctx, c, t, gaps)
 		})
 	}
-	for i, t := range tables {
-		if !gone[i] {
-			inv.Tables = append(inv.Tables, t)
-		}
-	}
+	inv.Tables = tables
 	return inv
 }
 

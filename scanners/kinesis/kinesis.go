@@ -73,17 +73,12 @@ func collect(ctx context.Context, c api, scope check.Scope, gaps *check.Gaps) *I
 		gaps.Add(PartStreams, "ListStreams", "", fmt.Errorf("list Kinesis streams in %s: %w", scope.Region, err))
 		return inv
 	}
-	gone := make([]bool, len(streams))
 	if scope.Wants(PartStreamSummaries) {
-		fanout.Each(ctx, len(streams), scope.CallConcurrency, func(ctx context.Context, i int) {
-			gone[i] = summarise(ctx, c, &streams[i], gaps)
+		streams = fanout.Fill(ctx, streams, scope.CallConcurrency, func(ctx context.Context, s *Stream) bool {
+			return summarise(ctx, c, s, gaps)
 		})
 	}
-	for i, s := range streams {
-		if !gone[i] {
-			inv.Streams = append(inv.Streams, s)
-		}
-	}
+	inv.Streams = streams
 	return inv
 }
 

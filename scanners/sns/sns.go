@@ -80,17 +80,12 @@ func collect(ctx context.Context, c api, scope check.Scope, gaps *check.Gaps) *I
 			topics = append(topics, Topic{Name: a[strings.LastIndex(a, ":")+1:], ARN: a})
 		}
 	}
-	gone := make([]bool, len(topics))
 	if scope.Wants(PartTopicAttributes) {
-		fanout.Each(ctx, len(topics), scope.CallConcurrency, func(ctx context.Context, i int) {
-			gone[i] = attributes(ctx, c, &topics[i], gaps)
+		topics = fanout.Fill(ctx, topics, scope.CallConcurrency, func(ctx context.Context, t *Topic) bool {
+			return attributes(ctx, c, t, gaps)
 		})
 	}
-	for i, t := range topics {
-		if !gone[i] {
-			inv.Topics = append(inv.Topics, t)
-		}
-	}
+	inv.Topics = topics
 	return inv
 }
 

@@ -84,17 +84,12 @@ func collect(ctx context.Context, c api, scope check.Scope, gaps *check.Gaps) *I
 			queues = append(queues, Queue{Name: u[strings.LastIndex(u, "/")+1:], URL: u})
 		}
 	}
-	gone := make([]bool, len(queues))
 	if scope.Wants(PartQueueAttributes) {
-		fanout.Each(ctx, len(queues), scope.CallConcurrency, func(ctx context.Context, i int) {
-			gone[i] = attributes(ctx, c, &queues[i], gaps)
+		queues = fanout.Fill(ctx, queues, scope.CallConcurrency, func(ctx context.Context, q *Queue) bool {
+			return attributes(ctx, c, q, gaps)
 		})
 	}
-	for i, q := range queues {
-		if !gone[i] {
-			inv.Queues = append(inv.Queues, q)
-		}
-	}
+	inv.Queues = queues
 	return inv
 }
 

@@ -33,10 +33,12 @@ type Counter struct {
 
 // Install adds the counting middleware to an SDK client's stack.
 func (c *Counter) Install(stack *middleware.Stack) error {
-	if err := stack.Initialize.Add(middleware.InitializeMiddlewareFunc("PostureAPICountCalls",
-		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+	// Serialize runs once per call, before the retry loop of Finalize, and
+	// after Initialize has put the service and operation in the context.
+	if err := stack.Serialize.Add(middleware.SerializeMiddlewareFunc("PostureAPICountCalls",
+		func(ctx context.Context, in middleware.SerializeInput, next middleware.SerializeHandler) (middleware.SerializeOutput, middleware.Metadata, error) {
 			c.add(ctx, 1, 0)
-			return next.HandleInitialize(ctx, in)
+			return next.HandleSerialize(ctx, in)
 		}), middleware.Before); err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/middleware"
 
@@ -69,5 +70,23 @@ func TestCountsCallsAndAttemptsConcurrently(t *testing.T) {
 	}
 	if calls, attempts := c.Total(); calls != 30 || attempts != snap[0].Attempts {
 		t.Errorf("total %d/%d", calls, attempts)
+	}
+}
+
+// TestNamesEveryService: some clients register their service metadata late
+// in Initialize; the counter must still see the service and operation.
+func TestNamesEveryService(t *testing.T) {
+	var c apicount.Counter
+	cfg := aws.Config{
+		Region:      "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider("AKID", "secret", ""),
+		HTTPClient:  &flaky{}, // any answer will do: the call is counted before it is parsed
+		Retryer:     func() aws.Retryer { return aws.NopRetryer{} },
+		APIOptions:  []func(*middleware.Stack) error{c.Install},
+	}
+	_, _ = cloudtrail.NewFromConfig(cfg).DescribeTrails(context.Background(), &cloudtrail.DescribeTrailsInput{})
+	snap := c.Snapshot()
+	if len(snap) != 1 || snap[0].Service != "CloudTrail" || snap[0].Operation != "DescribeTrails" || snap[0].Calls != 1 || snap[0].Attempts != 1 {
+		t.Errorf("snapshot %+v, want one CloudTrail DescribeTrails call and attempt", snap)
 	}
 }

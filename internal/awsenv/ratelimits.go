@@ -77,7 +77,7 @@ func RateLimits() []RateLimit {
 			Source: "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html"},
 		{Service: "sts", Rate: 300, Burst: 300,
 			Quota:  "AWS STS request quota: 600 requests per second per account per region",
-			Source: "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-entity-length"},
+			Source: "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html"},
 		{Service: "s3", Rate: 2750, Burst: 1000,
 			Quota:  "S3 request rate: 5,500 GET/HEAD requests per second per partitioned prefix",
 			Source: "https://docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance.html"},

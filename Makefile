@@ -17,7 +17,7 @@ endif
 export MOTO_SERVER
 
 .DEFAULT_GOAL := help
-.PHONY: help build test demo lint emulator clean distclean
+.PHONY: help build test demo bench lint emulator clean distclean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -32,6 +32,11 @@ test: emulator ## run all tests (integration tests use moto_server)
 
 demo: emulator build ## run the demo scan on the emulator, output in demo-output/
 	$(GO) run ./cmd/posture-demo -posture bin/posture -out demo-output
+
+# BENCH_ACCOUNTS (default 10) accounts, each seeded with the demo account in
+# two regions, scanned by one run; figures and their reading in BENCHMARKS.md.
+bench: emulator ## scan BENCH_ACCOUNTS demo accounts on the emulator: time, API calls, memory
+	$(GO) run ./internal/tools/bench
 
 lint: ## fail on unformatted Go files, then go vet
 	@unformatted="$$(gofmt -l .)"; \

@@ -1,14 +1,17 @@
 // Package awsenv builds the AWS configuration the scanner runs with (the
 // standard credential chain, an emulator endpoint, a patient retryer, one
 // shared HTTP client, the read-only guard on every client), finds out who the
-// caller is, and computes the regions to scan.
+// caller is, and computes the regions to scan. Client-side rate limits are
+// in ratelimits.go.
 package awsenv
 
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -30,6 +33,9 @@ import (
 // many accounts meets throttling and should slow down rather than lose data.
 const DefaultMaxAttempts = 10
 
+// DefaultMaxBackoff caps the wait between two attempts of one call.
+const DefaultMaxBackoff = 20 * time.Second
+
 // Options selects the credentials and endpoint.
 type Options struct {
 	// Profile is a named profile of the shared config files; empty uses
@@ -43,6 +49,12 @@ type Options struct {
 	EndpointURL string
 	// MaxAttempts overrides DefaultMaxAttempts when positive.
 	MaxAttempts int
+	// MaxBackoff overrides DefaultMaxBackoff when positive (tests against
+	// a fault-injecting proxy use a few milliseconds).
+	MaxBackoff time.Duration
+	// NoRateLimits turns the client-side rate limits (RateLimits) off, for
+	// benchmarks against the emulator, which has no quotas to respect.
+	NoRateLimits bool
 }
 
 // Load builds the base configuration for the caller's account.
@@ -51,9 +63,13 @@ func Load(ctx context.Context, opts Options) (aws.Config, error) {
 	if attempts <= 0 {
 		attempts = DefaultMaxAttempts
 	}
+	backoff := opts.MaxBackoff
+	if backoff <= 0 {
+		backoff = DefaultMaxBackoff
+	}
 	loaders := []func(*config.LoadOptions) error{
-		config.WithHTTPClient(sharedHTTPClient()),
-		config.WithRetryer(func() aws.Retryer { return NewRetryer(attempts) }),
+		config.WithHTTPClient(SharedHTTPClient()),
+		config.WithRetryer(func() aws.Retryer { return NewRetryerWith(attempts, backoff) }),
 	}
 	if opts.Profile != "" {
 		loaders = append(loaders, config.WithSharedConfigProfile(opts.Profile))
@@ -75,31 +91,66 @@ func Load(ctx context.Context, opts Options) (aws.Config, error) {
 		cfg.BaseEndpoint = aws.String(opts.EndpointURL)
 	}
 	cfg.APIOptions = append(cfg.APIOptions, readonly.Install)
+	if !opts.NoRateLimits {
+		// One Limiter per Load: every client built from cfg, or from a
+		// copy of it with other credentials, shares its buckets.
+		cfg.APIOptions = append(cfg.APIOptions, NewLimiter().Install)
+	}
 	return cfg, nil
 }
 
-// NewRetryer returns the SDK's adaptive retryer with maxAttempts attempts and
-// no client-side retry quota, so that sustained throttling slows the scan
-// down (adaptive mode's token bucket) instead of failing calls early.
+// NewRetryer returns NewRetryerWith(maxAttempts, DefaultMaxBackoff).
 func NewRetryer(maxAttempts int) aws.Retryer {
+	return NewRetryerWith(maxAttempts, DefaultMaxBackoff)
+}
+
+// NewRetryerWith returns the SDK's adaptive retryer with maxAttempts
+// attempts, backoff capped at maxBackoff and no client-side retry quota, so
+// that sustained throttling slows the scan down (adaptive mode's token
+// bucket) instead of failing calls early.
+func NewRetryerWith(maxAttempts int, maxBackoff time.Duration) aws.Retryer {
 	return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
 		o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
 			so.MaxAttempts = maxAttempts
-			so.MaxBackoff = 20 * time.Second
+			so.MaxBackoff = maxBackoff
 			so.RateLimiter = ratelimit.None
 		})
 	})
 }
 
-// sharedHTTPClient is the one HTTP client every AWS client of a run shares,
-// with enough idle connections per host for concurrent scanners.
-func sharedHTTPClient() *awshttp.BuildableClient {
-	return awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
-		t.MaxIdleConns = 256
-		t.MaxIdleConnsPerHost = 32
-		t.IdleConnTimeout = 90 * time.Second
-	})
-}
+// HTTP client settings. A run has one HTTP client (SharedHTTPClient) for
+// every AWS client of every account and region, so connections are pooled
+// across them. Up to DefaultAccountConcurrency x DefaultScopeConcurrency x
+// fanout.DefaultLimit (4 x 8 x 8 = 256) calls are in flight at once; against
+// AWS they spread over one host per service and region, against an emulator
+// they all go to one host, hence the generous per-host idle pool.
+const (
+	maxIdleConns        = 1024
+	maxIdleConnsPerHost = 128
+	idleConnTimeout     = 90 * time.Second
+	dialTimeout         = 10 * time.Second
+	tlsHandshakeTimeout = 10 * time.Second
+	// responseHeaderTimeout bounds the wait for a response's headers: a
+	// call that hangs longer is failed and retried.
+	responseHeaderTimeout = 60 * time.Second
+)
+
+// SharedHTTPClient returns the process's one HTTP client for AWS calls. It
+// is built on first use and the same instance is returned to every caller,
+// so every configuration Load builds shares one connection pool.
+var SharedHTTPClient = sync.OnceValue(func() *awshttp.BuildableClient {
+	return awshttp.NewBuildableClient().
+		WithDialerOptions(func(d *net.Dialer) {
+			d.Timeout = dialTimeout
+		}).
+		WithTransportOptions(func(t *http.Transport) {
+			t.MaxIdleConns = maxIdleConns
+			t.MaxIdleConnsPerHost = maxIdleConnsPerHost
+			t.IdleConnTimeout = idleConnTimeout
+			t.TLSHandshakeTimeout = tlsHandshakeTimeout
+			t.ResponseHeaderTimeout = responseHeaderTimeout
+		})
+})
 
 // Caller is the identity behind a configuration.
 type Caller struct {

@@ -41,6 +41,10 @@ type Options struct {
 	// (emulator.Server.SetClockOffset); nil when the emulator cannot be
 	// aged, and the stale credentials are then created today.
 	Age func(offset time.Duration) error
+	// BucketSuffix is appended to every bucket name. Bucket names are
+	// global in S3 and in the emulator, so seeding the demo into several
+	// accounts of one emulator (the benchmark) needs a suffix per account.
+	BucketSuffix string
 }
 
 const day = 24 * time.Hour

@@ -23,14 +23,14 @@ const demoPassword = "AcmeDemoPassw0rd"
 // seedData creates the data stores: RDS instances and snapshots, Redshift
 // clusters, S3 buckets and the account-level S3 public access block. It runs
 // after the VPCs, whose subnets and security groups it uses from inv.
-func seedData(ctx context.Context, cfg aws.Config, inv *Inventory) error {
+func seedData(ctx context.Context, cfg aws.Config, inv *Inventory, bucketSuffix string) error {
 	if err := seedRDS(ctx, rds.NewFromConfig(regional(cfg, PrimaryRegion)), inv); err != nil {
 		return err
 	}
 	if err := seedRedshift(ctx, cfg, inv); err != nil {
 		return err
 	}
-	if err := seedBuckets(ctx, cfg, inv); err != nil {
+	if err := seedBuckets(ctx, cfg, inv, bucketSuffix); err != nil {
 		return err
 	}
 	return seedAccountBlock(ctx, cfg, inv)
@@ -267,10 +267,12 @@ func s3Client(cfg aws.Config, region string) *s3.Client {
 	return awsenv.S3(regional(cfg, region), region)
 }
 
-// seedBuckets creates the buckets listed in demoBuckets.
-func seedBuckets(ctx context.Context, cfg aws.Config, inv *Inventory) error {
+// seedBuckets creates the buckets listed in demoBuckets, each name followed
+// by suffix.
+func seedBuckets(ctx context.Context, cfg aws.Config, inv *Inventory, suffix string) error {
 	clients := map[string]*s3.Client{}
 	for _, b := range demoBuckets() {
+		b.name += suffix
 		c := clients[b.region]
 		if c == nil {
 			c = s3Client(cfg, b.region)

@@ -322,7 +322,7 @@ func SeedWith(ctx context.Context, cfg aws.Config, opts Options) (*Inventory, er
 	if err := seedEU(ctx, euw1); err != nil {
 		return inv, err
 	}
-	if err := seedData(ctx, cfg, inv); err != nil {
+	if err := seedData(ctx, cfg, inv, opts.BucketSuffix); err != nil {
 		return inv, err
 	}
 	if err := seedStores(ctx, cfg, inv); err != nil {

@@ -7,13 +7,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/smithy-go/middleware"
+
 	"github.com/posture-dev/posture/internal/apicount"
 	"github.com/posture-dev/posture/internal/awsenv"
 	"github.com/posture-dev/posture/internal/demo"
 	"github.com/posture-dev/posture/internal/emulator/emutest"
-	"github.com/posture-dev/posture/internal/engine"
 	"github.com/posture-dev/posture/internal/faultproxy"
 	"github.com/posture-dev/posture/internal/model"
+	"github.com/posture-dev/posture/internal/scantest"
 	"github.com/posture-dev/posture/scanners"
 )
 
@@ -25,34 +27,12 @@ const faultSeed = 20261130
 // short MaxBackoff so that retries do not make the test slow.
 func scanDemo(t *testing.T, url string) (*model.Scan, *apicount.Counter, time.Duration) {
 	t.Helper()
-	t.Setenv("AWS_ACCESS_KEY_ID", "testing") // the key emutest.Config seeds with
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
-	t.Setenv("AWS_SESSION_TOKEN", "")
-	t.Setenv("AWS_PROFILE", "")
-	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-	ctx := context.Background()
-	cfg, err := awsenv.Load(ctx, awsenv.Options{Region: demo.PrimaryRegion, EndpointURL: url,
-		MaxAttempts: awsenv.DefaultMaxAttempts, MaxBackoff: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatalf("load config: %v", err)
-	}
 	counter := &apicount.Counter{}
-	cfg.APIOptions = append(cfg.APIOptions, counter.Install)
-	caller, err := awsenv.Identify(ctx, cfg)
-	if err != nil {
-		t.Fatalf("identify: %v", err)
-	}
-	all := scanners.All()
-	selected, err := scanners.Select(scanners.Catalogue(all), nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	begin := time.Now()
-	scan := engine.Run(ctx, []engine.Target{{
-		Account: engine.Account{ID: caller.AccountID, Partition: caller.Partition, Config: cfg},
-		Regions: demo.Regions(),
-	}}, engine.Options{Scanners: all, Checks: selected, Tool: model.Tool{Name: "posture", Version: "test"}})
+	scan := scantest.ScanWith(t, url, demo.Regions(), scantest.Options{
+		MaxAttempts: awsenv.DefaultMaxAttempts, MaxBackoff: 100 * time.Millisecond,
+		APIOptions: []func(*middleware.Stack) error{counter.Install},
+	})
 	return scan, counter, time.Since(begin)
 }
 

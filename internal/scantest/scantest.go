@@ -9,6 +9,9 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/posture-dev/posture/internal/awsenv"
 	"github.com/posture-dev/posture/internal/check"
@@ -35,6 +38,13 @@ type Options struct {
 	// Config holds the thresholds, as `posture scan --config` loads them;
 	// nil uses the defaults.
 	Config *config.Config
+	// MaxAttempts and MaxBackoff tune the retryer (zero: 4 attempts and
+	// awsenv.DefaultMaxBackoff), e.g. for a scan through a fault proxy.
+	MaxAttempts int
+	MaxBackoff  time.Duration
+	// APIOptions are more SDK middleware for every client, e.g. a call
+	// counter (apicount.Counter.Install).
+	APIOptions []func(*middleware.Stack) error
 }
 
 // ScanWith is Scan with other scanners or thresholds.
@@ -47,10 +57,15 @@ func ScanWith(t testing.TB, url string, regions []string, o Options, checks ...s
 	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
 	ctx := context.Background()
-	cfg, err := awsenv.Load(ctx, awsenv.Options{Region: "us-east-1", EndpointURL: url, MaxAttempts: 4})
+	attempts := o.MaxAttempts
+	if attempts == 0 {
+		attempts = 4
+	}
+	cfg, err := awsenv.Load(ctx, awsenv.Options{Region: "us-east-1", EndpointURL: url, MaxAttempts: attempts, MaxBackoff: o.MaxBackoff})
 	if err != nil {
 		t.Fatalf("load config: %v", err)
 	}
+	cfg.APIOptions = append(cfg.APIOptions, o.APIOptions...)
 	caller, err := awsenv.Identify(ctx, cfg)
 	if err != nil {
 		t.Fatalf("identify: %v", err)

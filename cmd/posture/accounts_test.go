@@ -410,7 +410,7 @@ func TestScanCancelled(t *testing.T) {
 	defer p.Close()
 	out := filepath.Join(t.TempDir(), "out")
 	begin := time.Now()
-	run := runCLI(t, nil, "scan", "--endpoint-url", p.URL, "--regions", "us-east-1,eu-west-1", "--timeout", "3s",
+	run := runCLI(t, nil, "scan", "--endpoint-url", p.URL, "--regions", "us-east-1,eu-west-1", "--timeout", "6s",
 		"--checks", "ec2-sg-open-admin-port,rds-instance-public", "--out", out)
 	if run.code != exitCancelled {
 		t.Fatalf("exit %d, want %d\n%s", run.code, exitCancelled, run.stderr)
@@ -472,10 +472,15 @@ func TestScanInterrupted(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// Wait until the RDS call hangs in the proxy, then interrupt.
+	// Wait until the RDS call hangs in the proxy and every other call is
+	// done (no new request for 500 ms), then interrupt.
 	deadline := time.Now().Add(20 * time.Second)
 	for p.Injected()[faultproxy.Latency] == 0 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
+	}
+	for n := -1; n != p.Requests() && time.Now().Before(deadline); {
+		n = p.Requests()
+		time.Sleep(500 * time.Millisecond)
 	}
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)

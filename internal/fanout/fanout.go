@@ -31,9 +31,8 @@ func Each(ctx context.Context, n, limit int, fn func(ctx context.Context, i int)
 
 // Fill calls fill(ctx, &items[i]) for every item, with at most limit calls
 // at once, and returns the items that are still there, in their order: fill
-// reports gone for a resource deleted between its list call and its own
-// call, which is then no longer in scope. The result is nil when no item is
-// kept.
+// reports gone for an item to leave out, such as a resource deleted between
+// its list call and its own call. The result is nil when no item is kept.
 func Fill[T any](ctx context.Context, items []T, limit int, fill func(ctx context.Context, item *T) (gone bool)) []T {
 	gone := make([]bool, len(items))
 	Each(ctx, len(items), limit, func(ctx context.Context, i int) {

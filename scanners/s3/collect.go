@@ -67,25 +67,18 @@ func listBuckets(ctx context.Context, api *s3.Client, limit int, gaps *check.Gap
 			buckets = append(buckets, Bucket{Name: aws.ToString(b.Name), Region: aws.ToString(b.BucketRegion)})
 		}
 	}
-	var located []Bucket
-	missing := make([]bool, len(buckets))
-	fanout.Each(ctx, len(buckets), limit, func(ctx context.Context, i int) {
-		if buckets[i].Region != "" {
-			return
+	located := fanout.Fill(ctx, buckets, limit, func(ctx context.Context, b *Bucket) (unlocated bool) {
+		if b.Region != "" {
+			return false
 		}
-		out, err := api.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String(buckets[i].Name)})
+		out, err := api.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String(b.Name)})
 		if err != nil {
-			gaps.Add(PartBuckets, "GetBucketLocation", buckets[i].Name, err)
-			missing[i] = true
-			return
+			gaps.Add(PartBuckets, "GetBucketLocation", b.Name, err)
+			return true
 		}
-		buckets[i].Region = normaliseLocation(string(out.LocationConstraint))
+		b.Region = normaliseLocation(string(out.LocationConstraint))
+		return false
 	})
-	for i, b := range buckets {
-		if !missing[i] {
-			located = append(located, b)
-		}
-	}
 	return located, nil
 }
 

@@ -54,10 +54,14 @@ func newProgress(w io.Writer, now func() time.Time, options ...mpb.ContainerOpti
 	return p
 }
 
-// counts renders "accounts 3/10  scopes 120/400  gaps 2".
+// counts renders "accounts 3/10  scopes 120/400  gaps 2", or what the scan
+// is doing before the accounts are known.
 func (p *progress) counts() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.accounts == 0 {
+		return "starting: identity, accounts and regions"
+	}
 	return fmt.Sprintf("accounts %d/%d  scopes %d/%d  gaps %d", p.accountsDone, p.accounts, p.scopesDone, p.scopes, p.gaps)
 }
 

@@ -79,4 +79,11 @@ func TestProgressRenders(t *testing.T) {
 			t.Errorf("progress line lacks %q: %q", want, out)
 		}
 	}
+
+	buf.Reset()
+	early := newProgress(&buf, now, mpb.WithWidth(100), mpb.WithAutoRefresh())
+	early.Close()
+	if out := buf.String(); !strings.Contains(out, "starting: identity, accounts and regions") || strings.Contains(out, "accounts 0/0") {
+		t.Errorf("before the accounts are known the line should say what the scan is doing: %q", out)
+	}
 }

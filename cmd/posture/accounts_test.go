@@ -397,6 +397,26 @@ func TestAccountsNoRegionEnabled(t *testing.T) {
 	}
 }
 
+// TestScanCancelledBeforeItStarts: a --timeout that expires before the
+// engine starts (here, during sts:GetCallerIdentity) exits 5 and writes no
+// report, as nothing was collected.
+func TestScanCancelledBeforeItStarts(t *testing.T) {
+	srv := emutest.Fresh(t)
+	p, err := faultproxy.New(srv.URL, faultproxy.Rule{Service: "sts", Fault: faultproxy.Latency, Delay: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	out := filepath.Join(t.TempDir(), "out")
+	run := runCLI(t, nil, "scan", "--endpoint-url", p.URL, "--regions", "us-east-1", "--timeout", "1s", "--out", out)
+	if run.code != exitCancelled || !strings.Contains(run.stderr, "cancelled before it started") {
+		t.Fatalf("exit %d, want %d\n%s", run.code, exitCancelled, run.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, "scan.json")); !os.IsNotExist(err) {
+		t.Errorf("scan.json of a scan that never started: %v", err)
+	}
+}
+
 // TestScanCancelled: a scan stopped by --timeout while RDS calls hang writes
 // scan.json with what it collected, the unfinished scopes as Cancelled gaps,
 // scan.cancelled set, and exits 5.

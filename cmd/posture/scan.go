@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -185,11 +186,11 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 	}
 	caller, err := awsenv.Identify(ctx, cfg)
 	if err != nil {
-		return 0, err
+		return startFailed(ctx, stderr, err)
 	}
 	targets, err := buildTargets(ctx, f, cfg, caller, logger)
 	if err != nil {
-		return 0, err
+		return startFailed(ctx, stderr, err)
 	}
 	logger.Info("scan starting", "caller_account", caller.AccountID, "partition", caller.Partition, "accounts", len(targets), "checks", len(selected))
 
@@ -224,6 +225,19 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 		return 0, fmt.Errorf("write summary: %w", err)
 	}
 	return exitCode(scan, failOn), nil
+}
+
+// startFailed is the outcome of a scan that failed before the engine
+// started: exit 5 when the failure is the cancellation (Ctrl-C, SIGTERM,
+// --timeout) rather than AWS or the command line, else err. Nothing was
+// collected, so no report is written.
+func startFailed(ctx context.Context, stderr io.Writer, err error) (int, error) {
+	var u usageError
+	if ctx.Err() == nil || errors.As(err, &u) {
+		return 0, err
+	}
+	fmt.Fprintf(stderr, "posture: scan cancelled before it started (%v); nothing collected, no report written: %v\n", context.Cause(ctx), err)
+	return exitCancelled, nil
 }
 
 // buildTargets returns the accounts to scan: the caller's own account, or

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -376,6 +377,61 @@ func TestWriteSummary(t *testing.T) {
 	}
 	if !strings.Contains(out, "public-exposure  1     3     1") {
 		t.Errorf("family table missing or wrong:\n%s", out)
+	}
+}
+
+// TestWriteSummaryAccounts: a scan of several accounts lists them, the
+// most critical and high failures first, an unreached account with its gap,
+// and at most accountRows of them.
+func TestWriteSummaryAccounts(t *testing.T) {
+	scan := &model.Scan{Scan: model.ScanInfo{ID: "scan-0003",
+		AccountNames: map[string]string{"111111111111": "prod", "222222222222": "sandbox"}}}
+	add := func(account string, status model.Status, sev model.Severity, n int) {
+		for range n {
+			scan.Results = append(scan.Results, model.Result{CheckID: "c", AccountID: account, Status: status, Severity: sev, Family: model.FamilyPublicExposure})
+		}
+	}
+	add("111111111111", model.StatusFail, model.SeverityCritical, 2)
+	add("111111111111", model.StatusPass, model.SeverityLow, 5)
+	add("222222222222", model.StatusFail, model.SeverityMedium, 9)
+	add("333333333333", model.StatusError, model.SeverityHigh, 4)
+	scan.Coverage = []model.Coverage{{AccountID: "333333333333", Region: model.GlobalRegion, Service: model.ServiceAccount,
+		Status: model.CoverageError, Error: "AssumeRole: AccessDenied"}}
+	for i := range 12 {
+		id := fmt.Sprintf("9999999999%02d", i)
+		scan.Scan.Accounts = append(scan.Scan.Accounts, id)
+		add(id, model.StatusPass, model.SeverityLow, 1)
+	}
+	scan.Scan.Accounts = append(scan.Scan.Accounts, "111111111111", "222222222222", "333333333333")
+	var buf bytes.Buffer
+	if err := WriteSummary(&buf, scan, ""); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	var lines []string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "111111111111") || strings.HasPrefix(l, "222222222222") || strings.HasPrefix(l, "333333333333") {
+			lines = append(lines, strings.Join(strings.Fields(l), " "))
+		}
+	}
+	want := []string{
+		"111111111111 prod 5 2 2 0 0",
+		"222222222222 sandbox 0 9 0 0 0",
+		"333333333333 - 0 0 0 4 1",
+	}
+	if !reflect.DeepEqual(lines, want) {
+		t.Errorf("account rows %q, want %q\n%s", lines, want, out)
+	}
+	if !strings.Contains(out, "... and 5 more accounts") {
+		t.Errorf("want the list cut after %d accounts:\n%s", accountRows, out)
+	}
+
+	buf.Reset()
+	if err := WriteSummary(&buf, sampleScan(), ""); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "critical+high") {
+		t.Errorf("a one-account scan has no account table:\n%s", buf.String())
 	}
 }
 

@@ -103,6 +103,12 @@ func WriteSummary(w io.Writer, scan *model.Scan, outDir string) error {
 		return err
 	}
 
+	if len(scan.Scan.Accounts) > 1 {
+		if err := writeAccounts(w, scan); err != nil {
+			return err
+		}
+	}
+
 	worst := make([]*checkTally, 0, len(byCheck))
 	for _, c := range byCheck {
 		worst = append(worst, c)
@@ -194,6 +200,81 @@ func writeFrameworks(w io.Writer, statuses []model.ControlStatus) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\n", f, rate, pass, fail, errs,
 			n[controls.StatusNotApplicable], n[controls.StatusManual])
+	}
+	return tw.Flush()
+}
+
+// accountRows is how many accounts the summary lists; scan.json and the
+// CSV have them all.
+const accountRows = 10
+
+// accountTally counts one account's results and gaps.
+type accountTally struct {
+	id, name                         string
+	pass, fail, errors, severe, gaps int
+}
+
+// writeAccounts prints, for a scan of several accounts, the accounts with
+// the most serious failures first: results by status, FAILs of critical or
+// high severity, and coverage gaps (an account that could not be reached
+// has one gap and only ERROR results).
+func writeAccounts(w io.Writer, scan *model.Scan) error {
+	tallies := map[string]*accountTally{}
+	tally := func(id string) *accountTally {
+		if tallies[id] == nil {
+			tallies[id] = &accountTally{id: id, name: scan.Scan.AccountNames[id]}
+		}
+		return tallies[id]
+	}
+	for _, id := range scan.Scan.Accounts {
+		tally(id)
+	}
+	for _, r := range scan.Results {
+		t := tally(r.AccountID)
+		switch r.Status {
+		case model.StatusPass:
+			t.pass++
+		case model.StatusFail:
+			t.fail++
+			if r.Severity.Rank() >= model.SeverityHigh.Rank() {
+				t.severe++
+			}
+		case model.StatusError:
+			t.errors++
+		}
+	}
+	for _, g := range scan.Gaps() {
+		tally(g.AccountID).gaps++
+	}
+	rows := make([]*accountTally, 0, len(tallies))
+	for _, t := range tallies {
+		rows = append(rows, t)
+	}
+	sort.Slice(rows, func(i, j int) bool {
+		a, b := rows[i], rows[j]
+		if a.severe != b.severe {
+			return a.severe > b.severe
+		}
+		if a.fail != b.fail {
+			return a.fail > b.fail
+		}
+		if a.gaps != b.gaps {
+			return a.gaps > b.gaps
+		}
+		return a.id < b.id
+	})
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "\naccount\tname\tpass\tfail\tcritical+high\terror\tgaps")
+	for i, t := range rows {
+		if i == accountRows {
+			fmt.Fprintf(tw, "... and %d more accounts\n", len(rows)-i)
+			break
+		}
+		name := t.name
+		if name == "" {
+			name = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\n", t.id, truncate(name, 32), t.pass, t.fail, t.severe, t.errors, t.gaps)
 	}
 	return tw.Flush()
 }

@@ -210,6 +210,14 @@ func TestOrgScan(t *testing.T) {
 	if code != exitOK || len(scan.Gaps()) != 0 {
 		t.Fatalf("org scan: exit %d, gaps %+v\n%s", code, scan.Gaps(), stderr)
 	}
+	if !strings.Contains(stderr, "critical+high") {
+		t.Errorf("the summary of an org scan lacks its account table:\n%s", stderr)
+	}
+	for id, name := range o.names {
+		if !strings.Contains(stderr, id+"  "+name) {
+			t.Errorf("the summary's account table lacks %s %s:\n%s", id, name, stderr)
+		}
+	}
 	if got := strings.Join(scan.Scan.Accounts, ","); got != strings.Join(sortedIDs(all), ",") {
 		t.Errorf("scan.accounts = %s, want %v", got, all)
 	}

@@ -18,6 +18,9 @@ package awsenv
 // runs once per attempt (retries draw tokens too, as they do at AWS) and
 // waits with the request's context: a cancelled scan stops waiting at once.
 //
+// Rows whose figure was recalled rather than read on the cited page say so
+// in their Quota; check them against the page before raising a limit.
+//
 // Every scanner's service must have a row (ratelimits_test.go checks it
 // against the scanner registry). An operation without a row of its own uses
 // its service's row (Operations empty).
@@ -76,10 +79,10 @@ func RateLimits() []RateLimit {
 			Quota:  "IAM API request rate: none published (IAM is a global control plane shared by the whole account)",
 			Source: "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html"},
 		{Service: "sts", Rate: 300, Burst: 300,
-			Quota:  "AWS STS request quota: 600 requests per second per account per region",
+			Quota:  "AWS STS request quota: 600 requests per second per account per region (figure recalled, not yet checked against the page)",
 			Source: "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html"},
 		{Service: "s3", Rate: 2750, Burst: 1000,
-			Quota:  "S3 request rate: 5,500 GET/HEAD requests per second per partitioned prefix",
+			Quota:  "S3 request rate: 5,500 GET/HEAD requests per second per partitioned prefix (figure recalled, not yet checked against the page)",
 			Source: "https://docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance.html"},
 		{Service: "s3control", Rate: DefaultRate, Burst: DefaultBurst, Global: true,
 			Quota:  "S3 Control (account public access block) request rate: none published",
@@ -88,16 +91,16 @@ func RateLimits() []RateLimit {
 			Quota:  "Amazon RDS API request throttling: burst 300 requests, sustained 12 requests per second, per account and region (all RDS API operations share it)",
 			Source: "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-api-throttling.html"},
 		{Service: "kms", Operations: []string{"ListKeys", "ListAliases"}, Rate: 50, Burst: 50,
-			Quota:  "KMS request quotas: ListKeys and ListAliases 100 requests per second each",
+			Quota:  "KMS request quotas: ListKeys and ListAliases 100 requests per second each (figure recalled, not yet checked against the page)",
 			Source: "https://docs.aws.amazon.com/kms/latest/developerguide/requests-per-second.html"},
 		{Service: "kms", Operations: []string{"DescribeKey"}, Rate: 1000, Burst: 100,
-			Quota:  "KMS request quotas: DescribeKey 2,000 requests per second",
+			Quota:  "KMS request quotas: DescribeKey 2,000 requests per second (figure recalled, not yet checked against the page)",
 			Source: "https://docs.aws.amazon.com/kms/latest/developerguide/requests-per-second.html"},
 		{Service: "kms", Operations: []string{"GetKeyRotationStatus", "GetKeyPolicy"}, Rate: 500, Burst: 100,
-			Quota:  "KMS request quotas: GetKeyRotationStatus and GetKeyPolicy 1,000 requests per second each",
+			Quota:  "KMS request quotas: GetKeyRotationStatus and GetKeyPolicy 1,000 requests per second each (figure recalled, not yet checked against the page)",
 			Source: "https://docs.aws.amazon.com/kms/latest/developerguide/requests-per-second.html"},
 		{Service: "kms", Rate: 25, Burst: 25,
-			Quota:  "KMS request quotas: other read operations (e.g. ListResourceTags) 50 requests per second",
+			Quota:  "KMS request quotas: other read operations (e.g. ListResourceTags) 50 requests per second (figure recalled, not yet checked against the page)",
 			Source: "https://docs.aws.amazon.com/kms/latest/developerguide/requests-per-second.html"},
 		{Service: "secretsmanager", Operations: []string{"ListSecrets"}, Rate: 50, Burst: 50,
 			Quota:  "Secrets Manager quotas: ListSecrets 100 requests per second",
@@ -109,7 +112,7 @@ func RateLimits() []RateLimit {
 			Quota:  "Secrets Manager quotas: combined rate of GetResourcePolicy and the other resource-policy APIs 50 per second",
 			Source: "https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_limits.html"},
 		{Service: "acm", Operations: []string{"ListCertificates"}, Rate: 0.5, Burst: 1,
-			Quota:  "ACM API rate quotas: ListCertificates 1 request per second",
+			Quota:  "ACM API rate quotas: ListCertificates 1 request per second (figure recalled, not yet checked against the page)",
 			Source: "https://docs.aws.amazon.com/acm/latest/userguide/acm-limits.html"},
 		{Service: "acm", Rate: 5, Burst: 5,
 			Quota:  "ACM API rate quotas: DescribeCertificate and ListTagsForCertificate 10 requests per second",
@@ -127,13 +130,13 @@ func RateLimits() []RateLimit {
 			Quota:  "Kinesis DescribeStreamSummary: 20 transactions per second per account",
 			Source: "https://docs.aws.amazon.com/kinesis/latest/APIReference/API_DescribeStreamSummary.html"},
 		{Service: "kinesis", Rate: 2.5, Burst: 2,
-			Quota:  "Kinesis ListStreams: 5 transactions per second per account",
+			Quota:  "Kinesis ListStreams: 5 transactions per second per account (figure recalled, not yet checked against the page)",
 			Source: "https://docs.aws.amazon.com/kinesis/latest/APIReference/API_ListStreams.html"},
 		{Service: "lambda", Operations: []string{"GetFunction", "GetPolicy"}, Rate: 50, Burst: 50,
 			Quota:  "Lambda API requests: GetFunction and GetPolicy 100 requests per second each",
 			Source: "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html"},
 		{Service: "lambda", Rate: 7, Burst: 7,
-			Quota:  "Lambda API requests: other control plane APIs (ListFunctions ...) 15 requests per second per API",
+			Quota:  "Lambda API requests: other control plane APIs (ListFunctions ...) 15 requests per second per API (figure recalled, not yet checked against the page)",
 			Source: "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html"},
 		{Service: "efs", Rate: DefaultRate, Burst: DefaultBurst,
 			Quota:  "EFS API request rate (DescribeFileSystems): none published per second",

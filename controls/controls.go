@@ -24,6 +24,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/posture-dev/posture/internal/model"
 )
 
 // catalogueFS holds the built-in framework catalogues.
@@ -62,6 +64,10 @@ type Control struct {
 	Type Type
 	// Checks are the IDs of the checks that are evidence for the control.
 	Checks []string
+	// Coverage says how much of the control its checks evidence:
+	// model.CoverageFull or model.CoveragePartial (the default for an
+	// automated control); empty for a manual one.
+	Coverage string
 	// Line is where the control starts in its catalogue file.
 	Line int
 }
@@ -301,7 +307,7 @@ func (p *parser) scalar(m map[string]*yaml.Node, parent, key string) string {
 }
 
 func (p *parser) control(n *yaml.Node, field string, known map[string]bool) Control {
-	m := p.mapping(n, field, []string{"id", "title", "type", "checks"}, []string{"id", "title", "type"})
+	m := p.mapping(n, field, []string{"id", "title", "type", "checks", "coverage"}, []string{"id", "title", "type"})
 	c := Control{Line: n.Line}
 	listed := 0
 	c.ID = p.scalar(m, field, "id")
@@ -342,6 +348,19 @@ func (p *parser) control(n *yaml.Node, field string, known map[string]bool) Cont
 		p.errorf(m["type"], field+".type", "manual control with checks (make it automated, or remove its checks)")
 	}
 	c.Type = typ
+	if c.Type == Automated {
+		c.Coverage = model.CoveragePartial
+	}
+	if cov := p.scalar(m, field, "coverage"); m["coverage"] != nil && cov != "" {
+		switch {
+		case cov != model.CoverageFull && cov != model.CoveragePartial:
+			p.errorf(m["coverage"], field+".coverage", "%q: want full or partial", cov)
+		case c.Type != Automated:
+			p.errorf(m["coverage"], field+".coverage", "only an automated control has a coverage")
+		default:
+			c.Coverage = cov
+		}
+	}
 	return c
 }
 

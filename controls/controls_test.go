@@ -149,12 +149,15 @@ func TestRollUpStatuses(t *testing.T) {
 		{"ERROR wins over PASS: part of the evidence is missing", []string{"a-x-y", "b-x-y"},
 			[]model.Result{res("a-x-y", model.StatusPass, acct1), res("a-x-y", model.StatusPass, acct2), res("b-x-y", model.StatusError, acct2)},
 			model.ControlStatus{Status: StatusError, Passed: 2, Errors: 1, Accounts: []string{acct2}}},
-		{"muted failures do not fail", []string{"a-x-y", "b-x-y"},
+		{"muted failures do not fail, but the control holds only by a waiver", []string{"a-x-y", "b-x-y"},
 			[]model.Result{res("a-x-y", model.StatusMuted, acct1), res("b-x-y", model.StatusPass, acct1)},
-			model.ControlStatus{Status: StatusPass, Passed: 1, Muted: 1}},
-		{"only muted results pass", []string{"a-x-y", "b-x-y"},
+			model.ControlStatus{Status: StatusWaived, Passed: 1, Muted: 1}},
+		{"only muted results: WAIVED, never PASS", []string{"a-x-y", "b-x-y"},
 			[]model.Result{res("a-x-y", model.StatusMuted, acct1)},
-			model.ControlStatus{Status: StatusPass, Muted: 1}},
+			model.ControlStatus{Status: StatusWaived, Muted: 1}},
+		{"a failure beside a muted one fails", []string{"a-x-y", "b-x-y"},
+			[]model.Result{res("a-x-y", model.StatusMuted, acct1), res("b-x-y", model.StatusFail, acct1)},
+			model.ControlStatus{Status: StatusFail, Failed: 1, Muted: 1, Accounts: []string{acct1}}},
 		{"no resource in scope", []string{"a-x-y", "b-x-y"}, nil,
 			model.ControlStatus{Status: StatusNotApplicable, Note: "no resource in scope"}},
 		{"checks not run", []string{"c-x-y"}, nil,
@@ -216,7 +219,7 @@ func TestApplyDerivesResultControls(t *testing.T) {
 	}
 	var got []string
 	for _, c := range scan.Controls {
-		got = append(got, c.Framework+":"+c.ControlID+"="+c.Status)
+		got = append(got, c.Framework+":"+c.ControlID+"="+string(c.Status))
 	}
 	if want := "one:2=FAIL one:10=FAIL one:11=MANUAL two:X.1=FAIL"; strings.Join(got, " ") != want {
 		t.Errorf("controls %s, want %s", strings.Join(got, " "), want)
@@ -276,7 +279,7 @@ func TestLoadFileCustomCatalogue(t *testing.T) {
 	}
 	want := Framework{ID: "acme-controls", Name: "Acme internal controls", Version: "2026.1", Publisher: "Acme Security", Source: path,
 		Controls: []Control{
-			{ID: "NET-1", Title: "No admin ports open to the internet", Type: Automated, Checks: []string{"ec2-sg-open-admin-port", "ec2-nacl-open-admin-port"}, Line: 7},
+			{ID: "NET-1", Title: "No admin ports open to the internet", Type: Automated, Checks: []string{"ec2-sg-open-admin-port", "ec2-nacl-open-admin-port"}, Coverage: model.CoveragePartial, Line: 7},
 			{ID: "GOV-1", Title: "Quarterly access review", Type: Manual, Line: 11},
 		}}
 	if !reflect.DeepEqual(fw, want) {
@@ -310,7 +313,7 @@ func TestParseRejectsMalformedCatalogues(t *testing.T) {
 			`my.yaml:4: framework.version: must not be empty`},
 		{"unknown field",
 			strings.Replace(goodCatalogue, "    type: manual\n", "    type: manual\n    owner: bob\n", 1),
-			`my.yaml:14: controls[1].owner: unknown field (allowed in controls[1]: id, title, type, checks)`},
+			`my.yaml:14: controls[1].owner: unknown field (allowed in controls[1]: id, title, type, checks, coverage)`},
 		{"bad type",
 			strings.Replace(goodCatalogue, "type: manual", "type: sometimes", 1),
 			`my.yaml:13: controls[1].type: "sometimes": want automated or manual`},
@@ -329,6 +332,12 @@ func TestParseRejectsMalformedCatalogues(t *testing.T) {
 		{"controls not a list",
 			"framework:\n  id: a-b\n  name: n\n  version: v\n  publisher: p\ncontrols: {}\n",
 			`my.yaml:6: controls: want a list of controls`},
+		{"bad coverage",
+			strings.Replace(goodCatalogue, "type: automated", "type: automated\n    coverage: most", 1),
+			`my.yaml:10: controls[0].coverage: "most": want full or partial`},
+		{"coverage on a manual control",
+			strings.Replace(goodCatalogue, "type: manual", "type: manual\n    coverage: full", 1),
+			`my.yaml:14: controls[1].coverage: only an automated control has a coverage`},
 		{"not YAML", "framework: [unclosed\n", `my.yaml: not valid YAML: line 1: did not find expected ',' or ']'`},
 	}
 	for _, c := range cases {

@@ -8,28 +8,19 @@ import (
 	"github.com/posture-dev/posture/internal/model"
 )
 
-// The statuses of a control in scan.json's controls section.
+// The statuses of a control in scan.json's controls section (see
+// model.ControlState for their meaning).
 const (
-	// StatusFail: at least one result of the control's checks FAILed.
-	StatusFail = "FAIL"
-	// StatusError: no failure, but part of the evidence is missing (an ERROR
-	// result, which is how a coverage gap appears).
-	StatusError = "ERROR"
-	// StatusPass: every result of the control's checks passed (MUTED
-	// results, waived by the user, do not fail a control).
-	StatusPass = "PASS"
-	// StatusNotApplicable: the control has checks but they produced no
-	// result: no resource was in scope, or the checks did not run in this
-	// scan (the control's note says which).
-	StatusNotApplicable = "NOT_APPLICABLE"
-	// StatusManual: no check covers the control; it needs manual evidence.
-	StatusManual = "MANUAL"
+	StatusFail          = model.ControlFail
+	StatusError         = model.ControlError
+	StatusWaived        = model.ControlWaived
+	StatusPass          = model.ControlPass
+	StatusNotApplicable = model.ControlNotApplicable
+	StatusManual        = model.ControlManual
 )
 
 // Statuses lists every control status, worst first.
-func Statuses() []string {
-	return []string{StatusFail, StatusError, StatusPass, StatusNotApplicable, StatusManual}
-}
+func Statuses() []model.ControlState { return model.ControlStates() }
 
 // Select returns the frameworks whose IDs are listed, in the order of all.
 // No IDs selects every framework. An unknown ID is an error naming it and
@@ -104,6 +95,11 @@ func Apply(scan *model.Scan, frameworks []Framework) {
 		scan.Results[i].Controls = append([]string{}, idx[scan.Results[i].CheckID]...)
 	}
 	scan.Controls = RollUp(frameworks, scan.Results, scan.Scan.Checks)
+	scan.Frameworks = make([]model.Framework, len(frameworks))
+	for i, fw := range frameworks {
+		scan.Frameworks[i] = model.Framework{ID: fw.ID, Name: fw.Name, Version: fw.Version,
+			Publisher: fw.Publisher, URL: fw.URL, Scope: fw.Scope, Source: fw.Source}
+	}
 }
 
 // RollUp computes the status of every control of the frameworks from the
@@ -112,7 +108,9 @@ func Apply(scan *model.Scan, frameworks []Framework) {
 //   - no check covers the control: MANUAL;
 //   - any result of its checks FAILs: FAIL;
 //   - else any is ERROR (evidence missing because of a coverage gap): ERROR;
-//   - else any PASSes (or is MUTED, a waived failure): PASS;
+//   - else any is MUTED (a failure waived by a live waiver): WAIVED, so a
+//     control that holds only by accepted exceptions is never PASS;
+//   - else any PASSes: PASS;
 //   - else (no result: no resource in scope, or its checks did not run):
 //     NOT_APPLICABLE.
 //
@@ -141,6 +139,7 @@ func rollUpControl(framework string, c Control, byCheck map[string][]model.Resul
 		ControlID: c.ID,
 		Title:     c.Title,
 		Checks:    append([]string{}, c.Checks...),
+		Coverage:  c.Coverage,
 		Accounts:  []string{},
 	}
 	if len(c.Checks) == 0 {
@@ -178,7 +177,9 @@ func rollUpControl(framework string, c Control, byCheck map[string][]model.Resul
 		cs.Status = StatusFail
 	case cs.Errors > 0:
 		cs.Status = StatusError
-	case cs.Passed > 0 || cs.Muted > 0:
+	case cs.Muted > 0:
+		cs.Status = StatusWaived
+	case cs.Passed > 0:
 		cs.Status = StatusPass
 	default:
 		cs.Status = StatusNotApplicable

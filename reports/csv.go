@@ -15,8 +15,13 @@ type CSV struct{}
 // Format implements Writer.
 func (CSV) Format() string { return "csv" }
 
-// FileName implements Writer.
+// FileName is the file the format is written to.
 func (CSV) FileName() string { return "findings.csv" }
+
+// Files implements Writer.
+func (f CSV) Files(in Input) []File {
+	return []File{{Name: f.FileName(), Render: func(w io.Writer) error { return f.Write(w, in.Scan) }}}
+}
 
 // CSVHeader is the header row of findings.csv. Columns are only ever
 // appended, so that a reader that indexes them by position keeps working:

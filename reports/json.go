@@ -9,7 +9,6 @@ import (
 	"os"
 	"slices"
 
-	"github.com/posture-dev/posture/controls"
 	"github.com/posture-dev/posture/internal/model"
 )
 
@@ -19,8 +18,13 @@ type JSON struct{}
 // Format implements Writer.
 func (JSON) Format() string { return "json" }
 
-// FileName implements Writer.
+// FileName is the file the format is written to.
 func (JSON) FileName() string { return "scan.json" }
+
+// Files implements Writer.
+func (f JSON) Files(in Input) []File {
+	return []File{{Name: f.FileName(), Render: func(w io.Writer) error { return f.Write(w, in.Scan) }}}
+}
 
 // Write implements Writer: indented JSON, results in the scan's order.
 func (JSON) Write(w io.Writer, scan *model.Scan) error {
@@ -87,13 +91,13 @@ func Validate(scan *model.Scan) error {
 		if c.Framework == "" || c.ControlID == "" || c.Title == "" {
 			errs = append(errs, fmt.Errorf("controls[%d]: framework, control_id and title are required", i))
 		}
-		if !slices.Contains(controls.Statuses(), c.Status) {
+		if !slices.Contains(model.ControlStates(), c.Status) {
 			errs = append(errs, fmt.Errorf("controls[%d] %s:%s: status %q", i, c.Framework, c.ControlID, c.Status))
 		}
 		if c.Passed < 0 || c.Failed < 0 || c.Errors < 0 || c.Muted < 0 {
 			errs = append(errs, fmt.Errorf("controls[%d] %s:%s: negative count", i, c.Framework, c.ControlID))
 		}
-		if c.Status == controls.StatusManual && c.Passed+c.Failed+c.Errors+c.Muted > 0 {
+		if c.Status == model.ControlManual && c.Passed+c.Failed+c.Errors+c.Muted > 0 {
 			errs = append(errs, fmt.Errorf("controls[%d] %s:%s: a MANUAL control has no results", i, c.Framework, c.ControlID))
 		}
 		if len(errs) > 20 {

@@ -8,18 +8,36 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/posture-dev/posture/internal/model"
 )
 
-// Writer renders a scan in one format.
+// Input is what every format renders. Every writer is a function of Input
+// alone (never of live AWS data or the clock), so `posture report`
+// re-renders an earlier scan byte for byte.
+type Input struct {
+	Scan *model.Scan
+	// Diff is the comparison with the baseline scan; nil when the scan had
+	// none.
+	Diff *model.Diff
+}
+
+// File is one file of a format: its name inside the output directory and
+// the function that renders it.
+type File struct {
+	Name   string
+	Render func(w io.Writer) error
+}
+
+// Writer renders a scan in one format, as one or more files.
 type Writer interface {
 	// Format is the name used with --format, e.g. "csv".
 	Format() string
-	// FileName is the file the format is written to inside the output directory.
-	FileName() string
-	Write(w io.Writer, scan *model.Scan) error
+	// Files lists the files the format writes for in; none when the format
+	// has nothing to say about it.
+	Files(in Input) []File
 }
 
 // Writers returns every file format, by name.
@@ -30,9 +48,22 @@ func Writers() map[string]Writer {
 	}
 }
 
+// FormatNames lists the formats of Writers, sorted.
+func FormatNames() []string {
+	names := make([]string, 0, len(Writers()))
+	for name := range Writers() {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
 // ParseFormats validates a --format list. scan.json is always written, so
-// "json" is added when missing.
+// "json" is added when missing. An empty list selects every format.
 func ParseFormats(list []string) ([]Writer, error) {
+	if len(list) == 0 {
+		list = FormatNames()
+	}
 	all := Writers()
 	seen := map[string]bool{"json": true}
 	out := []Writer{all["json"]}
@@ -43,7 +74,7 @@ func ParseFormats(list []string) ([]Writer, error) {
 		}
 		w, ok := all[f]
 		if !ok {
-			return nil, fmt.Errorf("unknown format %q (known: json, csv)", f)
+			return nil, fmt.Errorf("unknown format %q (known: %s)", f, strings.Join(FormatNames(), ", "))
 		}
 		seen[f] = true
 		out = append(out, w)
@@ -51,21 +82,23 @@ func ParseFormats(list []string) ([]Writer, error) {
 	return out, nil
 }
 
-// WriteDir writes the scan in each format into dir, creating dir (and any
+// WriteDir writes every file of each format into dir, creating dir (and any
 // missing parent) with mode 0700; an existing directory keeps its mode. Each
 // file is written to a temporary file with mode 0600 and renamed into place,
 // so a reader never sees half a report. It returns the paths written.
-func WriteDir(dir string, scan *model.Scan, writers []Writer) ([]string, error) {
+func WriteDir(dir string, in Input, writers []Writer) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create output directory %s: %w", dir, err)
 	}
 	var paths []string
 	for _, w := range writers {
-		path := filepath.Join(dir, w.FileName())
-		if err := writeFile(path, func(f io.Writer) error { return w.Write(f, scan) }); err != nil {
-			return paths, fmt.Errorf("write %s report %s: %w", w.Format(), path, err)
+		for _, f := range w.Files(in) {
+			path := filepath.Join(dir, f.Name)
+			if err := writeFile(path, f.Render); err != nil {
+				return paths, fmt.Errorf("write %s report %s: %w", w.Format(), path, err)
+			}
+			paths = append(paths, path)
 		}
-		paths = append(paths, path)
 	}
 	return paths, nil
 }

@@ -72,7 +72,7 @@ func TestWriteDirPermissionsAndRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	scan := sampleScan()
-	paths, err := WriteDir(dir, scan, writers)
+	paths, err := WriteDir(dir, Input{Scan: scan}, writers)
 	if err != nil {
 		t.Fatalf("WriteDir: %v", err)
 	}
@@ -134,7 +134,7 @@ func TestWriteDirKeepsAnExistingDirectoryButNotItsFileModes(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "scan.json"), []byte("old"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := WriteDir(dir, sampleScan(), []Writer{JSON{}}); err != nil {
+	if _, err := WriteDir(dir, Input{Scan: sampleScan()}, []Writer{JSON{}}); err != nil {
 		t.Fatal(err)
 	}
 	if info, _ := os.Stat(dir); info.Mode().Perm() != 0o755 {
@@ -289,6 +289,18 @@ func TestNeutraliseFormula(t *testing.T) {
 	}
 }
 
+// jsonFirst is names with "json" moved to the front, the order ParseFormats
+// gives.
+func jsonFirst(names []string) []string {
+	out := []string{"json"}
+	for _, n := range names {
+		if n != "json" {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 func TestParseFormats(t *testing.T) {
 	names := func(ws []Writer) []string {
 		var out []string
@@ -302,7 +314,7 @@ func TestParseFormats(t *testing.T) {
 		want    []string
 		wantErr string
 	}{
-		{nil, []string{"json"}, ""},
+		{nil, jsonFirst(FormatNames()), ""},
 		{[]string{"json"}, []string{"json"}, ""},
 		{[]string{"csv"}, []string{"json", "csv"}, ""},
 		{[]string{" CSV ", "csv", "json", ""}, []string{"json", "csv"}, ""},

@@ -8,7 +8,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/posture-dev/posture/controls"
 	"github.com/posture-dev/posture/internal/model"
 )
 
@@ -181,10 +180,10 @@ func writeFrameworks(w io.Writer, statuses []model.ControlStatus) error {
 		return nil
 	}
 	var order []string
-	byFramework := map[string]map[string]int{}
+	byFramework := map[string]map[model.ControlState]int{}
 	for _, c := range statuses {
 		if byFramework[c.Framework] == nil {
-			byFramework[c.Framework] = map[string]int{}
+			byFramework[c.Framework] = map[model.ControlState]int{}
 			order = append(order, c.Framework)
 		}
 		byFramework[c.Framework][c.Status]++
@@ -193,13 +192,13 @@ func writeFrameworks(w io.Writer, statuses []model.ControlStatus) error {
 	fmt.Fprintln(tw, "\nframework\tcontrols passing\tPASS\tFAIL\tERROR\tNOT_APPLICABLE\tMANUAL")
 	for _, f := range order {
 		n := byFramework[f]
-		pass, fail, errs := n[controls.StatusPass], n[controls.StatusFail], n[controls.StatusError]
+		pass, fail, errs := n[model.ControlPass], n[model.ControlFail], n[model.ControlError]
 		rate := "-"
-		if evaluated := pass + fail + errs; evaluated > 0 {
+		if evaluated := pass + fail + errs + n[model.ControlWaived]; evaluated > 0 {
 			rate = fmt.Sprintf("%d/%d (%d%%)", pass, evaluated, pass*100/evaluated)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\n", f, rate, pass, fail, errs,
-			n[controls.StatusNotApplicable], n[controls.StatusManual])
+			n[model.ControlNotApplicable], n[model.ControlManual])
 	}
 	return tw.Flush()
 }

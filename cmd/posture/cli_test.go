@@ -353,7 +353,7 @@ func TestScanFrameworkFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	perFramework := map[string]int{}
-	status := map[string]string{}
+	status := map[string]model.ControlState{}
 	for _, c := range scan.Controls {
 		perFramework[c.Framework]++
 		status[c.Framework+":"+c.ControlID] = c.Status

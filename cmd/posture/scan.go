@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"sort"
 	"strings"
 	"time"
 
@@ -15,6 +19,7 @@ import (
 	"github.com/posture-dev/posture/controls"
 	"github.com/posture-dev/posture/internal/accounts"
 	"github.com/posture-dev/posture/internal/awsenv"
+	"github.com/posture-dev/posture/internal/check"
 	"github.com/posture-dev/posture/internal/config"
 	"github.com/posture-dev/posture/internal/engine"
 	"github.com/posture-dev/posture/internal/fanout"
@@ -61,7 +66,7 @@ func parseScanFlags(args []string, stderr io.Writer) (*scanFlags, error) {
 	fs.Var(&f.excludeChecks, "exclude-checks", "skip these check IDs (comma-separated)")
 	fs.Var(&f.frameworks, "frameworks", "roll up only these framework IDs (comma-separated; default every built-in framework and every --framework-file; see `posture controls`)")
 	fs.Var(&f.frameworkFile, "framework-file", "load a custom framework catalogue (YAML, the built-in format; comma-separated or repeated)")
-	fs.Var(&f.formats, "format", "report formats to write besides scan.json: json, csv (default json,csv)")
+	fs.Var(&f.formats, "format", "report formats to write (scan.json is always written): "+strings.Join(reports.FormatNames(), ", ")+" (default: all)")
 	fs.StringVar(&f.out, "out", "posture-output", "directory for the reports (created with mode 0700; files 0600)")
 	fs.StringVar(&f.failOn, "fail-on", "", "exit 3 when a result of this severity or worse FAILs: critical, high, medium, low, informational")
 	fs.StringVar(&f.profile, "profile", "", "AWS shared config profile (default: AWS_PROFILE or the default chain)")
@@ -88,9 +93,6 @@ func parseScanFlags(args []string, stderr io.Writer) (*scanFlags, error) {
 	}
 	if fs.NArg() > 0 {
 		return nil, usagef("scan takes no arguments, got %q", fs.Args())
-	}
-	if len(f.formats) == 0 {
-		f.formats = listFlag{"json", "csv"}
 	}
 	if f.concurrency < 1 || f.maxAttempts < 1 || f.accountConcurrency < 1 || f.callConcurrency < 1 {
 		return nil, usagef("--concurrency, --account-concurrency, --call-concurrency and --max-attempts must be at least 1")
@@ -159,8 +161,12 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 		failOn = sev
 	}
 	thresholds := config.Default()
+	var configSum string
 	if f.config != "" {
 		if thresholds, err = config.Load(f.config); err != nil {
+			return 0, usageError{err}
+		}
+		if configSum, err = fileSHA256(f.config); err != nil {
 			return 0, usageError{err}
 		}
 	}
@@ -217,8 +223,16 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 		logger.Warn("scan cancelled; writing what was collected", "cause", context.Cause(ctx))
 	}
 	controls.Apply(scan, frameworks)
+	describeRun(scan, runInfo{
+		caller:     caller,
+		args:       args,
+		regions:    f.regions,
+		configFile: f.config,
+		configSum:  configSum,
+		catalogue:  catalogue,
+	})
 
-	if _, err := reports.WriteDir(f.out, scan, writers); err != nil {
+	if _, err := reports.WriteDir(f.out, reports.Input{Scan: scan}, writers); err != nil {
 		return 0, err
 	}
 	if err := reports.WriteSummary(stderr, scan, f.out); err != nil {
@@ -318,4 +332,64 @@ func exitCode(scan *model.Scan, failOn model.Severity) int {
 		return exitGaps
 	}
 	return exitOK
+}
+
+// runInfo is what scan.json records of how the run was started.
+type runInfo struct {
+	caller     awsenv.Caller
+	args       []string
+	regions    []string
+	configFile string
+	configSum  string
+	catalogue  []check.Meta
+}
+
+// describeRun records in the scan who ran it and how: the caller's ARN, the
+// command line, the requested regions, the config file's hash and the
+// catalogue entries of the checks that ran.
+func describeRun(scan *model.Scan, info runInfo) {
+	scan.Scan.Principal = info.caller.ARN
+	scan.Scan.Invocation = commandLine(append([]string{"posture", "scan"}, info.args...))
+	scan.Scan.RequestedRegions = append([]string(nil), info.regions...)
+	if len(scan.Scan.RequestedRegions) == 0 {
+		scan.Scan.RequestedRegions = []string{"all"}
+	}
+	scan.Scan.ConfigFile, scan.Scan.ConfigSHA256 = info.configFile, info.configSum
+	ran := map[string]bool{}
+	for _, id := range scan.Scan.Checks {
+		ran[id] = true
+	}
+	scan.Catalogue = []model.CheckInfo{}
+	for _, m := range info.catalogue {
+		if ran[m.ID] {
+			scan.Catalogue = append(scan.Catalogue, m.Info())
+		}
+	}
+	sort.Slice(scan.Catalogue, func(i, j int) bool { return scan.Catalogue[i].ID < scan.Catalogue[j].ID })
+}
+
+// commandLine renders args as a shell would read them back: words with
+// characters special to the shell are single-quoted.
+func commandLine(args []string) string {
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		if a != "" && strings.IndexFunc(a, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_=.,/:@+", r))
+		}) < 0 {
+			quoted[i] = a
+			continue
+		}
+		quoted[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return strings.Join(quoted, " ")
+}
+
+// fileSHA256 returns the hex SHA-256 of a file's contents.
+func fileSHA256(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:]), nil
 }

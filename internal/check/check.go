@@ -41,6 +41,13 @@ type Meta struct {
 	References  []string
 }
 
+// Info is the check's catalogue entry as scan.json records it.
+func (m Meta) Info() model.CheckInfo {
+	return model.CheckInfo{ID: m.ID, Title: m.Title, Family: m.Family, Service: m.Service, Severity: m.Severity,
+		ResourceType: m.ResourceType, Rationale: m.Rationale, Remediation: m.Remediation,
+		References: append([]string(nil), m.References...)}
+}
+
 // Finding is what a check says about one resource.
 type Finding struct {
 	ResourceID  string

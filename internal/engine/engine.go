@@ -228,9 +228,18 @@ type runner struct {
 func (r *runner) collect(account Account, results []model.Result, cov model.Coverage) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	resources := map[string]bool{}
 	for i := range results {
 		results[i].AccountName = account.Name
+		cov.Results++
+		if results[i].Status == model.StatusError {
+			cov.Errors++
+		}
+		if id := results[i].ResourceID; id != "" {
+			resources[results[i].Region+"\x00"+id] = true
+		}
 	}
+	cov.Resources = len(resources)
 	r.scan.Results = append(r.scan.Results, results...)
 	r.scan.Coverage = append(r.scan.Coverage, cov)
 	for _, f := range cov.Failures {

@@ -115,6 +115,13 @@ type Result struct {
 	Evidence     map[string]any `json:"evidence"`
 	Controls     []string       `json:"controls"`
 	Fingerprint  string         `json:"fingerprint"`
+	// WaiverID names the waiver (Scan.Waivers) that turned this FAIL into
+	// MUTED; empty for every other result.
+	WaiverID string `json:"waiver_id,omitempty"`
+	// FirstSeen is when this finding (same fingerprint, same status) was
+	// first observed: carried forward from the baseline scan, else the
+	// scan's start.
+	FirstSeen *time.Time `json:"first_seen,omitempty"`
 }
 
 // Fingerprint derives a result's stable identity from check, account, region
@@ -144,6 +151,12 @@ type Coverage struct {
 	Error     string         `json:"error,omitempty"`
 	// Failures details each failed collection of the scope.
 	Failures []Failure `json:"failures,omitempty"`
+	// Resources, Results and Errors are the scope's population: distinct
+	// resources evaluated, results, and ERROR results among them. They
+	// reconcile the evidence: every result belongs to exactly one scope.
+	Resources int `json:"resources"`
+	Results   int `json:"results"`
+	Errors    int `json:"errors"`
 }
 
 // Failure is one failed API collection inside a scope.
@@ -201,7 +214,74 @@ type ScanInfo struct {
 	// before every scope was collected; the scopes it did not finish are
 	// coverage gaps with the error code CodeCancelled.
 	Cancelled bool `json:"cancelled,omitempty"`
+	// Principal is the ARN of the identity that ran the scan
+	// (sts:GetCallerIdentity).
+	Principal string `json:"principal,omitempty"`
+	// Invocation is what started the run: the command line of the CLI, or a
+	// description of the Lambda event.
+	Invocation string `json:"invocation,omitempty"`
+	// RequestedRegions are the regions the user asked for ("all" or a
+	// list); Regions are the regions actually scanned.
+	RequestedRegions []string `json:"requested_regions,omitempty"`
+	// ConfigFile and ConfigSHA256 identify the --config file the scan read
+	// (thresholds, waivers); empty when none.
+	ConfigFile   string `json:"config_file,omitempty"`
+	ConfigSHA256 string `json:"config_sha256,omitempty"`
+	// Baseline identifies the earlier scan this one was compared with
+	// (posture scan --baseline); nil when none.
+	Baseline *ScanRef `json:"baseline,omitempty"`
 }
+
+// ScanRef identifies a scan: its ID and times, and the tool that made it.
+type ScanRef struct {
+	ID          string    `json:"id"`
+	StartedAt   time.Time `json:"started_at"`
+	FinishedAt  time.Time `json:"finished_at"`
+	ToolVersion string    `json:"tool_version,omitempty"`
+}
+
+// ControlState is the status of a framework control, rolled up from the
+// results of its checks (see package controls for the rules).
+type ControlState string
+
+// The control states, worst first.
+const (
+	// ControlFail: at least one result of the control's checks FAILed.
+	ControlFail ControlState = "FAIL"
+	// ControlError: no failure, but part of the evidence is missing (an
+	// ERROR result, which is how a coverage gap appears).
+	ControlError ControlState = "ERROR"
+	// ControlWaived: no failure and no error, but some failures are MUTED by
+	// a live waiver: the control holds only by accepted exceptions.
+	ControlWaived ControlState = "WAIVED"
+	// ControlPass: every result of the control's checks passed.
+	ControlPass ControlState = "PASS"
+	// ControlNotApplicable: the control has checks but they produced no
+	// result (no resource in scope, or the checks did not run).
+	ControlNotApplicable ControlState = "NOT_APPLICABLE"
+	// ControlManual: no check covers the control; it needs manual evidence.
+	ControlManual ControlState = "MANUAL"
+)
+
+// ControlStates lists every control state, worst first.
+func ControlStates() []ControlState {
+	return []ControlState{ControlFail, ControlError, ControlWaived, ControlPass, ControlNotApplicable, ControlManual}
+}
+
+// Evaluated reports whether the state counts in a pass rate: FAIL, ERROR,
+// WAIVED or PASS.
+func (s ControlState) Evaluated() bool {
+	return s == ControlFail || s == ControlError || s == ControlWaived || s == ControlPass
+}
+
+// How much of a control its checks evidence (ControlStatus.Coverage).
+const (
+	// CoverageFull: the checks test the whole control.
+	CoverageFull = "full"
+	// CoveragePartial: the checks test part of the control; a PASS means
+	// "the automated part passes", never "the control is satisfied".
+	CoveragePartial = "partial"
+)
 
 // ControlStatus is the roll-up of results for one framework control (see
 // package controls for the status rules).
@@ -209,8 +289,11 @@ type ControlStatus struct {
 	Framework string `json:"framework"`
 	ControlID string `json:"control_id"`
 	Title     string `json:"title"`
-	// Status is FAIL, ERROR, PASS, NOT_APPLICABLE or MANUAL.
-	Status string `json:"status"`
+	// Status is FAIL, ERROR, WAIVED, PASS, NOT_APPLICABLE or MANUAL.
+	Status ControlState `json:"status"`
+	// Coverage is CoverageFull or CoveragePartial for a control with checks,
+	// empty for a MANUAL one.
+	Coverage string `json:"coverage,omitempty"`
 	// Passed, Failed, Errors and Muted count the results of the control's checks.
 	Passed int `json:"passed"`
 	Failed int `json:"failed"`
@@ -225,6 +308,68 @@ type ControlStatus struct {
 	Note string `json:"note,omitempty"`
 }
 
+// Framework describes one framework whose controls the scan rolled up, so
+// that reports rendered from scan.json alone can name it.
+type Framework struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Version   string `json:"version"`
+	Publisher string `json:"publisher,omitempty"`
+	URL       string `json:"url,omitempty"`
+	// Scope says what part of the framework the catalogue covers, when it
+	// is not the whole framework.
+	Scope string `json:"scope,omitempty"`
+	// Source is the catalogue: "builtin:<name>" or the custom file's path.
+	Source string `json:"source,omitempty"`
+}
+
+// CheckInfo is the catalogue entry of a check the scan ran, so that reports
+// rendered from scan.json alone describe each check as this version of the
+// tool ran it.
+type CheckInfo struct {
+	ID           string   `json:"id"`
+	Title        string   `json:"title"`
+	Family       Family   `json:"family"`
+	Service      string   `json:"service"`
+	Severity     Severity `json:"severity"`
+	ResourceType string   `json:"resource_type"`
+	Rationale    string   `json:"rationale"`
+	Remediation  string   `json:"remediation"`
+	References   []string `json:"references,omitempty"`
+}
+
+// Waiver is one accepted exception from the --config file, as the scan
+// applied it: a live waiver turns matching FAIL results into MUTED ones.
+type Waiver struct {
+	// ID is the waiver's id in the config file, or "waiver-N" (its position,
+	// from 1) when it has none.
+	ID        string   `json:"id"`
+	Check     string   `json:"check"`
+	Resources []string `json:"resources,omitempty"`
+	Accounts  []string `json:"accounts,omitempty"`
+	Regions   []string `json:"regions,omitempty"`
+	Reason    string   `json:"reason,omitempty"`
+	Owner     string   `json:"owner,omitempty"`
+	Ticket    string   `json:"ticket,omitempty"`
+	// Expires is the last day (UTC, YYYY-MM-DD) the waiver mutes.
+	Expires    string `json:"expires"`
+	ApprovedBy string `json:"approved_by,omitempty"`
+	// State is WaiverActive, WaiverExpired or WaiverUnused.
+	State string `json:"state"`
+	// Muted is how many results it muted in this scan.
+	Muted int `json:"muted"`
+}
+
+// Waiver states.
+const (
+	// WaiverActive: live, and it muted at least one result.
+	WaiverActive = "active"
+	// WaiverExpired: past its expiry; it mutes nothing.
+	WaiverExpired = "expired"
+	// WaiverUnused: live, but no failing result matched it.
+	WaiverUnused = "unused"
+)
+
 // Scan is the scan.json document.
 type Scan struct {
 	SchemaVersion int             `json:"schema_version"`
@@ -233,6 +378,13 @@ type Scan struct {
 	Coverage      []Coverage      `json:"coverage"`
 	Results       []Result        `json:"results"`
 	Controls      []ControlStatus `json:"controls"`
+	// Frameworks are the frameworks rolled up in Controls, in their order.
+	Frameworks []Framework `json:"frameworks,omitempty"`
+	// Catalogue describes the checks the scan ran, in ID order.
+	Catalogue []CheckInfo `json:"catalogue,omitempty"`
+	// Waivers lists every waiver of the config file with its state in this
+	// scan: the exception register.
+	Waivers []Waiver `json:"waivers,omitempty"`
 }
 
 // Gaps returns the coverage entries whose status is error.
@@ -244,4 +396,75 @@ func (s *Scan) Gaps() []Coverage {
 		}
 	}
 	return gaps
+}
+
+// Diff is diff.json: the changes between two scans of the same estate, by
+// finding fingerprint (see package diff for the rules).
+type Diff struct {
+	SchemaVersion int         `json:"schema_version"`
+	Context       DiffContext `json:"context"`
+	// New are findings in NEW but not in OLD, where OLD covered that scope
+	// with that check.
+	New []DiffEntry `json:"new"`
+	// Resolved are FAILs of OLD that NEW saw PASS, or absent from a scope
+	// NEW collected without a gap with that check.
+	Resolved []DiffEntry `json:"resolved"`
+	// Changed are findings in both whose status or severity changed.
+	Changed []DiffEntry `json:"changed"`
+	// NotObserved are findings of OLD absent from NEW because NEW did not
+	// cover them (gap, cancelled, account/region/check not selected).
+	NotObserved    []DiffEntry `json:"not_observed"`
+	UnchangedCount int         `json:"unchanged_count"`
+	// Controls lists, per framework, the controls whose status changed.
+	Controls []DiffFramework `json:"controls"`
+}
+
+// DiffContext says which two scans were compared, and how comparable they are.
+type DiffContext struct {
+	Old ScanRef `json:"old"`
+	New ScanRef `json:"new"`
+	// WindowSeconds is the time from OLD's finish to NEW's finish.
+	WindowSeconds int64 `json:"window_seconds"`
+	// Warnings say where the two scans differ in scope, checks, thresholds or
+	// catalogues, so that a difference of selection is not read as a
+	// difference of posture.
+	Warnings []string `json:"warnings"`
+}
+
+// DiffEntry is one finding in a diff category.
+type DiffEntry struct {
+	Fingerprint  string   `json:"fingerprint"`
+	CheckID      string   `json:"check_id"`
+	AccountID    string   `json:"account_id"`
+	AccountName  string   `json:"account_name,omitempty"`
+	Region       string   `json:"region"`
+	Service      string   `json:"service"`
+	ResourceType string   `json:"resource_type,omitempty"`
+	ResourceID   string   `json:"resource_id"`
+	ResourceARN  string   `json:"resource_arn,omitempty"`
+	OldStatus    Status   `json:"old_status,omitempty"`
+	NewStatus    Status   `json:"new_status,omitempty"`
+	OldSeverity  Severity `json:"old_severity,omitempty"`
+	NewSeverity  Severity `json:"new_severity,omitempty"`
+	Message      string   `json:"message,omitempty"`
+	// Reason says why a finding is not_observed, e.g. "coverage gap
+	// (AccessDenied)" or "check not selected in NEW".
+	Reason string `json:"reason,omitempty"`
+}
+
+// DiffFramework is the control-level change of one framework.
+type DiffFramework struct {
+	Framework string          `json:"framework"`
+	Changes   []ControlChange `json:"changes"`
+	// Transitions counts controls by old and new status:
+	// Transitions["PASS"]["FAIL"] is how many went from PASS to FAIL.
+	Transitions map[ControlState]map[ControlState]int `json:"transitions"`
+}
+
+// ControlChange is one control whose status changed between two scans.
+type ControlChange struct {
+	ControlID string       `json:"control_id"`
+	Title     string       `json:"title"`
+	Old       ControlState `json:"old"`
+	New       ControlState `json:"new"`
 }

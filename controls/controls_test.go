@@ -359,3 +359,32 @@ func TestParseReportsEveryProblem(t *testing.T) {
 		t.Errorf("want both problems, got %v", err)
 	}
 }
+
+// TestBuiltinCoverage: every automated control says how much of it the
+// checks evidence, manual ones say nothing, and only the CIS and FSBP
+// configuration controls claim full coverage (the broad controls of SOC 2,
+// PCI DSS, ISO 27001, NIST 800-53 and HIPAA are never fully evidenced by
+// configuration checks).
+func TestBuiltinCoverage(t *testing.T) {
+	frameworks, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := map[string]int{}
+	for _, fw := range frameworks {
+		for _, c := range fw.Controls {
+			switch {
+			case c.Type == Manual && c.Coverage != "":
+				t.Errorf("%s:%s: manual control with coverage %q", fw.ID, c.ID, c.Coverage)
+			case c.Type == Automated && c.Coverage != model.CoverageFull && c.Coverage != model.CoveragePartial:
+				t.Errorf("%s:%s: automated control with coverage %q", fw.ID, c.ID, c.Coverage)
+			case c.Coverage == model.CoverageFull:
+				full[fw.ID]++
+			}
+		}
+	}
+	want := map[string]int{"aws-fsbp": 29, "cis-aws-3.0.0": 20, "cis-aws-5.0.0": 20}
+	if !reflect.DeepEqual(full, want) {
+		t.Errorf("full-coverage controls per framework: %v, want %v", full, want)
+	}
+}

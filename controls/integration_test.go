@@ -88,19 +88,19 @@ func TestControlStatusesOnTheEmulator(t *testing.T) {
 		want model.ControlStatus
 	}{
 		// The SSH group fails, the region's default group passes.
-		{"cis-aws-5.0.0:5.3", model.ControlStatus{Status: "FAIL", Passed: 1, Failed: 1, Accounts: []string{acct},
+		{"cis-aws-5.0.0:5.3", model.ControlStatus{Status: "FAIL", Coverage: model.CoverageFull, Passed: 1, Failed: 1, Accounts: []string{acct},
 			Checks: []string{"ec2-sg-open-admin-port"}}},
 		// The private DB instance passes.
-		{"cis-aws-5.0.0:2.2.3", model.ControlStatus{Status: "PASS", Passed: 1, Accounts: []string{},
+		{"cis-aws-5.0.0:2.2.3", model.ControlStatus{Status: "PASS", Coverage: model.CoverageFull, Passed: 1, Accounts: []string{},
 			Checks: []string{"rds-instance-public"}}},
 		// One bucket passes, the other cannot be judged: ERROR wins over PASS.
-		{"aws-fsbp:S3.2", model.ControlStatus{Status: "ERROR", Passed: 1, Errors: 1, Accounts: []string{acct},
+		{"aws-fsbp:S3.2", model.ControlStatus{Status: "ERROR", Coverage: model.CoverageFull, Passed: 1, Errors: 1, Accounts: []string{acct},
 			Checks: []string{"s3-bucket-public"}}},
 		// No Redshift cluster: nothing in scope.
-		{"aws-fsbp:Redshift.1", model.ControlStatus{Status: "NOT_APPLICABLE", Accounts: []string{},
+		{"aws-fsbp:Redshift.1", model.ControlStatus{Status: "NOT_APPLICABLE", Coverage: model.CoverageFull, Accounts: []string{},
 			Checks: []string{"redshift-cluster-public"}, Note: "no resource in scope"}},
 		// Its check did not run in this scan.
-		{"cis-aws-5.0.0:2.3.1", model.ControlStatus{Status: "NOT_APPLICABLE", Accounts: []string{},
+		{"cis-aws-5.0.0:2.3.1", model.ControlStatus{Status: "NOT_APPLICABLE", Coverage: model.CoverageFull, Accounts: []string{},
 			Checks: []string{"efs-filesystem-unencrypted"}, Note: "not evaluated: none of its checks ran in this scan"}},
 		// No check covers it.
 		{"cis-aws-5.0.0:1.1", model.ControlStatus{Status: "MANUAL", Accounts: []string{}, Checks: []string{},

@@ -296,8 +296,8 @@ func TestControlsVerb(t *testing.T) {
 	}
 	for _, want := range []string{
 		"cis-aws-5.0.0: CIS Amazon Web Services Foundations Benchmark 5.0.0 (Center for Internet Security (CIS))\n",
-		"5.3      automated  ec2-sg-open-admin-port",
-		"1.1      manual     -",
+		"5.3      automated  full      ec2-sg-open-admin-port",
+		"1.1      manual     -         -",
 		"\n63 controls: 21 automated, 42 manual\n",
 	} {
 		if !strings.Contains(run.stdout, want) {
@@ -312,7 +312,7 @@ func TestControlsVerb(t *testing.T) {
 		t.Fatal(err)
 	}
 	run = runCLI(t, nil, "controls", "--framework-file", good, "--framework", "acme")
-	if run.code != exitOK || !strings.Contains(run.stdout, "NET-1    automated  ec2-sg-open-admin-port  No open admin ports") {
+	if run.code != exitOK || !strings.Contains(run.stdout, "NET-1    automated  partial   ec2-sg-open-admin-port  No open admin ports") {
 		t.Errorf("custom framework: exit %d\n%s%s", run.code, run.stdout, run.stderr)
 	}
 	run = runCLI(t, nil, "controls", "--framework", "cis-9")

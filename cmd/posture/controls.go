@@ -103,13 +103,17 @@ func printControls(w io.Writer, fw controls.Framework) error {
 		return p.err
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "CONTROL\tTYPE\tCHECKS\tTITLE")
+	fmt.Fprintln(tw, "CONTROL\tTYPE\tCOVERAGE\tCHECKS\tTITLE")
 	for _, c := range fw.Controls {
 		checks := strings.Join(c.Checks, ",")
 		if checks == "" {
 			checks = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.ID, c.Type, checks, c.Title)
+		coverage := c.Coverage
+		if coverage == "" {
+			coverage = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.Type, coverage, checks, c.Title)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

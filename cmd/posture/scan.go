@@ -188,6 +188,10 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 
 	cfg, err := awsenv.Load(ctx, awsenv.Options{Profile: f.profile, Region: f.region, EndpointURL: f.endpointURL, MaxAttempts: f.maxAttempts})
 	if err != nil {
+		var pnf *awsenv.ProfileNotFoundError
+		if errors.As(err, &pnf) {
+			return 0, usageError{err}
+		}
 		return 0, err
 	}
 	caller, err := awsenv.Identify(ctx, cfg)

@@ -15,14 +15,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 	smithyendpoints "github.com/aws/smithy-go/endpoints"
 
 	"github.com/posture-dev/posture/internal/readonly"
@@ -79,6 +77,9 @@ func Load(ctx context.Context, opts Options) (aws.Config, error) {
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, loaders...)
 	if err != nil {
+		if pnf := asProfileNotFound(err); pnf != nil {
+			return aws.Config{}, pnf
+		}
 		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
 	}
 	if cfg.Region == "" {
@@ -157,21 +158,6 @@ type Caller struct {
 	AccountID string
 	ARN       string
 	Partition string
-}
-
-// Identify asks STS who the configuration's credentials belong to.
-func Identify(ctx context.Context, cfg aws.Config) (Caller, error) {
-	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-	if err != nil {
-		return Caller{}, fmt.Errorf("identify caller with sts:GetCallerIdentity: %w", err)
-	}
-	c := Caller{AccountID: aws.ToString(out.Account), ARN: aws.ToString(out.Arn)}
-	parsed, err := arn.Parse(c.ARN)
-	if err != nil {
-		return Caller{}, fmt.Errorf("parse caller ARN %q: %w", c.ARN, err)
-	}
-	c.Partition = parsed.Partition
-	return c, nil
 }
 
 // S3 returns an S3 client for region. Against a custom endpoint (an emulator)

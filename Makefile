@@ -22,12 +22,18 @@ export MOTO_SERVER
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+# A fresh clone has no bin/posture: its first build compiles the AWS SDK,
+# which takes a few minutes on a 2-core machine; say so before it starts.
+FIRST_BUILD_NOTE = if [ ! -e bin/posture ]; then echo "$@: the first build compiles the AWS SDK and takes a few minutes (about 3 on 2 cores); later builds take seconds"; fi
+
 build: ## build the CLI into bin/posture
+	@$(FIRST_BUILD_NOTE)
 	$(GO) build -o bin/posture ./cmd/posture
 
 # The test output is summarised: one line per package, failing output, every
 # skipped test with its reason, and a closing "N passed, N failed, N skipped".
 test: emulator ## run all tests (integration tests use moto_server)
+	@$(FIRST_BUILD_NOTE)
 	set -o pipefail; $(GO) test -count=1 -timeout 20m -json ./... | $(GO) run ./internal/tools/testsummary
 
 demo: emulator build ## run the demo scan on the emulator, output in demo-output/
@@ -51,9 +57,13 @@ emulator: ## make sure moto_server exists (PATH, else .venv, else install into .
 	elif [ "$(MOTO_SERVER)" != "$(VENV)/bin/moto_server" ]; then \
 		echo "emulator: MOTO_SERVER=$(MOTO_SERVER) is not an executable" >&2; exit 1; \
 	else \
-		echo "emulator: installing $(MOTO_PIP_SPEC) into $(VENV)"; \
-		$(PYTHON) -m venv "$(VENV)" && \
-		"$(VENV)/bin/pip" install --quiet --disable-pip-version-check "$(MOTO_PIP_SPEC)" && \
+		echo "emulator: installing $(MOTO_PIP_SPEC) into $(VENV) (about a minute)"; \
+		if ! $(PYTHON) -m venv "$(VENV)"; then \
+			rm -rf "$(VENV)"; \
+			echo "emulator: '$(PYTHON) -m venv' failed: on Debian or Ubuntu install python3-venv (sudo apt-get install python3-venv), or put moto_server on PATH" >&2; \
+			exit 1; \
+		fi; \
+		"$(VENV)/bin/pip" install --disable-pip-version-check --progress-bar on "$(MOTO_PIP_SPEC)" && \
 		echo "emulator: using $(MOTO_SERVER)"; \
 	fi
 

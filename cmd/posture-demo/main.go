@@ -32,6 +32,10 @@ const (
 	demoSecret = "demo-secret-not-a-real-key"
 )
 
+// exitInterrupted is the demo's exit code after Ctrl-C or SIGTERM, the
+// shell's convention for a process ended by SIGINT.
+const exitInterrupted = 130
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stderr)
@@ -50,6 +54,11 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	if _, err := demoRun(ctx, *binary, *out, *logFile, logger, stderr); err != nil {
+		if ctx.Err() != nil {
+			// A deliberate Ctrl-C is not a failure to report as one.
+			fmt.Fprintf(stderr, "posture-demo: interrupted (%v); the emulator was stopped\n", context.Cause(ctx))
+			return exitInterrupted
+		}
 		var exitErr *exec.ExitError
 		if errors.As(err, &exitErr) {
 			logger.Error("posture scan failed", "exit", exitErr.ExitCode())

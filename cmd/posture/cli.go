@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/posture-dev/posture/internal/check"
 	"github.com/posture-dev/posture/internal/model"
@@ -70,6 +72,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "controls":
 		err = runControls(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
+		if len(args) > 1 {
+			err = usagef("version takes no arguments, got %q", args[1:])
+			break
+		}
 		fmt.Fprintf(stdout, "posture %s\n", version)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, topUsage)
@@ -100,6 +106,9 @@ func runChecks(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usagef("checks takes no arguments, got %q", fs.Args())
 	}
 	catalogue := scanners.Catalogue(scanners.All())
 	if *asJSON {
@@ -144,11 +153,39 @@ type listFlag []string
 func (l *listFlag) String() string { return strings.Join(*l, ",") }
 
 func (l *listFlag) Set(v string) error {
+	n := 0
 	for _, item := range strings.Split(v, ",") {
 		if item = strings.TrimSpace(item); item != "" {
 			*l = append(*l, item)
+			n++
 		}
 	}
+	if n == 0 {
+		return fmt.Errorf("%q lists nothing: give one or more comma-separated values", v)
+	}
+	return nil
+}
+
+// durationFlag is a time.Duration flag whose error for a bare number says
+// which unit to add.
+type durationFlag struct{ d *time.Duration }
+
+func (f durationFlag) String() string {
+	if f.d == nil {
+		return ""
+	}
+	return f.d.String()
+}
+
+func (f durationFlag) Set(v string) error {
+	d, err := time.ParseDuration(strings.TrimSpace(v))
+	if err != nil {
+		if _, numErr := strconv.ParseFloat(strings.TrimSpace(v), 64); numErr == nil {
+			return fmt.Errorf("%q has no unit: use a unit, e.g. %sm (minutes), %ss or %sh", v, v, v, v)
+		}
+		return fmt.Errorf("%q is not a duration (e.g. 30s, 5m, 1h30m)", v)
+	}
+	*f.d = d
 	return nil
 }
 

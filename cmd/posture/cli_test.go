@@ -316,7 +316,7 @@ func TestControlsVerb(t *testing.T) {
 		t.Errorf("custom framework: exit %d\n%s%s", run.code, run.stdout, run.stderr)
 	}
 	run = runCLI(t, nil, "controls", "--framework", "cis-9")
-	if run.code != exitUsage || !strings.Contains(run.stderr, "--frameworks: unknown framework ID(s): cis-9 (known: cis-aws-3.0.0, cis-aws-5.0.0,") {
+	if run.code != exitUsage || !strings.Contains(run.stderr, "--framework: unknown framework ID(s): cis-9 (known: cis-aws-3.0.0, cis-aws-5.0.0,") {
 		t.Errorf("unknown framework: exit %d\n%s", run.code, run.stderr)
 	}
 }

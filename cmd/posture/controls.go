@@ -16,7 +16,7 @@ import (
 // loadFrameworks returns the built-in frameworks plus the custom catalogues
 // of files, limited to the IDs in only (none: all of them). A custom file
 // that does not keep the format, or an unknown ID in only, is a usage error.
-func loadFrameworks(catalogue []check.Meta, files, only []string) ([]controls.Framework, error) {
+func loadFrameworks(catalogue []check.Meta, files, only []string, onlyFlag string) ([]controls.Framework, error) {
 	builtin, err := controls.Builtin()
 	if err != nil {
 		return nil, err // a broken build, not a usage error
@@ -39,7 +39,7 @@ func loadFrameworks(catalogue []check.Meta, files, only []string) ([]controls.Fr
 	}
 	selected, err := controls.Select(all, only)
 	if err != nil {
-		return nil, usageError{fmt.Errorf("--frameworks: %w", err)}
+		return nil, usageError{fmt.Errorf("%s: %w", onlyFlag, err)}
 	}
 	return selected, nil
 }
@@ -65,7 +65,7 @@ func runControls(args []string, stdout, stderr io.Writer) error {
 	if *framework != "" {
 		only = []string{*framework}
 	}
-	frameworks, err := loadFrameworks(scanners.Catalogue(scanners.All()), files, only)
+	frameworks, err := loadFrameworks(scanners.Catalogue(scanners.All()), files, only, "--framework")
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/posture-dev/posture/internal/emulator/emutest"
 	"github.com/posture-dev/posture/internal/faultproxy"
+	"github.com/posture-dev/posture/reports"
 )
 
 // closedPort returns a loopback address nothing listens on.
@@ -94,5 +95,74 @@ func TestScanRejectedCredentials(t *testing.T) {
 		if !strings.Contains(run.stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, run.stderr)
 		}
+	}
+}
+
+// Inputs that mean nothing are usage errors that say what to type instead.
+func TestScanMeaninglessInputs(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"scan", "--regions", ","}, `"," lists nothing`},
+		{[]string{"scan", "--checks", " , "}, `lists nothing`},
+		{[]string{"scan", "--timeout", "5"}, `"5" has no unit: use a unit, e.g. 5m`},
+		{[]string{"scan", "--timeout", "soon"}, `"soon" is not a duration`},
+		{[]string{"scan", "--role-duration", "2"}, `"2" has no unit`},
+		{[]string{"scan", "--region", "Frankfurt"}, `--region "Frankfurt": not a region name`},
+		{[]string{"checks", "ec2"}, `checks takes no arguments`},
+		{[]string{"version", "now"}, `version takes no arguments`},
+		{[]string{"controls", "--framework", "nope"}, `--framework: unknown framework ID(s): nope`},
+	} {
+		run := runCLI(t, nil, tt.args...)
+		if run.code != exitUsage || !strings.Contains(run.stderr, tt.want) {
+			t.Errorf("%q: exit %d, want %d and %q in:\n%s", tt.args, run.code, exitUsage, tt.want, run.stderr)
+		}
+	}
+}
+
+// --region X without --regions scans X only, as an AWS CLI user means it;
+// --fail-on says on its last line why the exit code is 3.
+func TestScanRegionMeansThisRegion(t *testing.T) {
+	srv := emutest.Fresh(t)
+	openGroup(t, srv.URL, "eu-west-1", "ssh-open")
+	out := filepath.Join(t.TempDir(), "out")
+	run := runCLI(t, nil, "scan", "--endpoint-url", srv.URL, "--region", "eu-west-1", "--checks", "ec2-sg-open-admin-port",
+		"--fail-on", "high", "--format", "json", "--out", out)
+	if run.code != exitFailures {
+		t.Fatalf("exit %d, want %d\n%s", run.code, exitFailures, run.stderr)
+	}
+	scan, err := reports.ReadScan(filepath.Join(out, "scan.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(scan.Scan.Regions) != 1 || scan.Scan.Regions[0] != "eu-west-1" {
+		t.Errorf("regions scanned %v, want [eu-west-1]", scan.Scan.Regions)
+	}
+	lines := strings.Split(strings.TrimSpace(run.stderr), "\n")
+	if last := lines[len(lines)-1]; last != "posture: exit 3: 1 result(s) at high or above failed (--fail-on high)" {
+		t.Errorf("last line %q", last)
+	}
+}
+
+// A scan that reached no account is not a clean result.
+func TestScanReachedNoAccount(t *testing.T) {
+	srv := emutest.Fresh(t)
+	p, err := faultproxy.New(srv.URL, faultproxy.Rule{Service: "sts", Action: "AssumeRole", Fault: faultproxy.AccessDenied})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	out := filepath.Join(t.TempDir(), "out")
+	run := runCLI(t, nil, "scan", "--endpoint-url", p.URL, "--accounts", "111122223333", "--regions", "us-east-1",
+		"--checks", "ec2-sg-open-admin-port", "--out", out)
+	if run.code != exitError {
+		t.Errorf("exit %d, want %d\n%s", run.code, exitError, run.stderr)
+	}
+	if want := "no account was scanned: none of the 1 target account(s) could be reached"; !strings.Contains(run.stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, run.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, "scan.json")); err != nil {
+		t.Errorf("the gaps are still written: %v", err)
 	}
 }

@@ -38,6 +38,8 @@ type progress struct {
 	mu                                         sync.Mutex
 	accounts, accountsDone, scopes, scopesDone int
 	gaps                                       int
+	// lastDone is when the last scope finished.
+	lastDone time.Time
 }
 
 // newProgress starts the display on w; SetAccounts gives it the number of
@@ -65,18 +67,30 @@ func (p *progress) counts() string {
 	return fmt.Sprintf("accounts %d/%d  scopes %d/%d  gaps %d", p.accountsDone, p.accounts, p.scopesDone, p.scopes, p.gaps)
 }
 
-// times renders the elapsed time and the estimate of the time left, from
-// the pace of the scopes done so far.
+// times renders the elapsed time and the estimate of the time left.
 func (p *progress) times() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	elapsed := p.now().Sub(p.start)
-	eta := "ETA -"
-	if p.scopesDone > 0 && p.scopes >= p.scopesDone {
-		left := time.Duration(float64(elapsed) * float64(p.scopes-p.scopesDone) / float64(p.scopesDone))
-		eta = "ETA " + left.Round(time.Second).String()
+	now := p.now()
+	return now.Sub(p.start).Round(time.Second).String() + "  " + estimate(p.start, p.lastDone, now, p.scopesDone, p.scopes)
+}
+
+// estimate is the time left from the pace of the scopes done so far: the
+// average time per scope until the last one finished, times the scopes
+// left, less the time since. When that time has passed and scopes are still
+// running (one large scope last, say), it does not pretend: it says how many
+// are left and that they take longer than the rest.
+func estimate(start, lastDone, now time.Time, done, total int) string {
+	left := total - done
+	if done == 0 || left <= 0 {
+		return "ETA -"
 	}
-	return elapsed.Round(time.Second).String() + "  " + eta
+	perScope := lastDone.Sub(start) / time.Duration(done)
+	eta := perScope*time.Duration(left) - now.Sub(lastDone)
+	if eta < time.Second {
+		return fmt.Sprintf("ETA ? (%d scope(s) left, slower than the rest)", left)
+	}
+	return "ETA " + eta.Round(time.Second).String()
 }
 
 // SetAccounts sets the number of accounts of the scan.
@@ -102,6 +116,7 @@ func (p *progress) ScopesPlanned(_ string, n int) {
 func (p *progress) ScopeDone(_, _, _ string, ok bool) {
 	p.mu.Lock()
 	p.scopesDone++
+	p.lastDone = p.now()
 	if !ok {
 		p.gaps++
 	}
@@ -124,6 +139,16 @@ func (p *progress) AccountDone(_ string, ok bool) {
 func (p *progress) Close() {
 	p.closeOnce.Do(func() {
 		p.bar.SetTotal(-1, true)
+		p.container.Wait()
+	})
+}
+
+// Abort removes the line, for a cancelled scan: what follows (the
+// cancellation message, the summary) is not followed by a stale bar drawn
+// again below it. Later calls, and Close after it, do nothing.
+func (p *progress) Abort() {
+	p.closeOnce.Do(func() {
+		p.bar.Abort(true)
 		p.container.Wait()
 	})
 }

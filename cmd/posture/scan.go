@@ -70,7 +70,7 @@ func parseScanFlags(args []string, stderr io.Writer) (*scanFlags, error) {
 	fs.StringVar(&f.out, "out", "posture-output", "directory for the reports (created with mode 0700; files 0600)")
 	fs.StringVar(&f.failOn, "fail-on", "", "exit 3 when a result of this severity or worse FAILs: critical, high, medium, low, informational")
 	fs.StringVar(&f.profile, "profile", "", "AWS shared config profile (default: AWS_PROFILE or the default chain)")
-	fs.StringVar(&f.region, "region", "", "region for account-level calls such as DescribeRegions (default: AWS_REGION, else us-east-1)")
+	fs.StringVar(&f.region, "region", "", "region for account-level calls such as DescribeRegions (default: AWS_REGION, else us-east-1); without --regions, scan only this region, as the AWS CLI's --region means")
 	fs.StringVar(&f.endpointURL, "endpoint-url", "", "send every AWS call to this endpoint, e.g. an emulator (default: AWS_ENDPOINT_URL)")
 	fs.IntVar(&f.concurrency, "concurrency", engine.DefaultScopeConcurrency, "how many (region, service) scopes of an account are collected at once")
 	fs.IntVar(&f.maxAttempts, "max-attempts", awsenv.DefaultMaxAttempts, "attempts per AWS call before a throttled or failing call becomes a coverage gap")
@@ -80,10 +80,11 @@ func parseScanFlags(args []string, stderr io.Writer) (*scanFlags, error) {
 	fs.BoolVar(&f.org, "org", false, "scan every ACTIVE account of the organization (organizations:ListAccounts from the management or a delegated-administrator account)")
 	fs.StringVar(&f.roleName, "role-name", awsenv.DefaultRoleName, "role assumed in each target account (name, or path/name)")
 	fs.StringVar(&f.externalID, "external-id", "", "external ID passed to sts:AssumeRole")
-	fs.DurationVar(&f.roleDuration, "role-duration", awsenv.DefaultRoleDuration, "lifetime of each assumed-role session, 15m to 12h (refreshed during long scans)")
+	f.roleDuration = awsenv.DefaultRoleDuration
+	fs.Var(durationFlag{&f.roleDuration}, "role-duration", "lifetime of each assumed-role session, 15m to 12h (refreshed during long scans) (default 1h0m0s)")
 	fs.IntVar(&f.accountConcurrency, "account-concurrency", engine.DefaultAccountConcurrency, "how many accounts are scanned at once")
 	fs.IntVar(&f.callConcurrency, "call-concurrency", fanout.DefaultLimit, "how many per-resource calls of one scope are made at once")
-	fs.DurationVar(&f.timeout, "timeout", 0, "stop the scan after this long (e.g. 30m) and write what was collected; exit 5 (default: no limit)")
+	fs.Var(durationFlag{&f.timeout}, "timeout", "stop the scan after this long (e.g. 30m) and write what was collected; exit 5 (default: no limit)")
 	fs.StringVar(&f.config, "config", "", "YAML file of check thresholds (see posture.example.yaml; default: the built-in thresholds)")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
@@ -118,6 +119,15 @@ func parseScanFlags(args []string, stderr io.Writer) (*scanFlags, error) {
 	}
 	if f.logFormat != "text" && f.logFormat != "json" {
 		return nil, usagef("--log-format %q: want text or json", f.logFormat)
+	}
+	if f.region != "" {
+		if !awsenv.IsRegionName(f.region) {
+			return nil, usagef("--region %q: not a region name (expected e.g. us-east-1)", f.region)
+		}
+		if len(f.regions) == 0 {
+			// The AWS CLI's --region X means "in X": scan X only.
+			f.regions = listFlag{f.region}
+		}
 	}
 	return f, nil
 }
@@ -176,7 +186,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 	if err != nil {
 		return 0, usageError{err}
 	}
-	frameworks, err := loadFrameworks(catalogue, f.frameworkFile, f.frameworks)
+	frameworks, err := loadFrameworks(catalogue, f.frameworkFile, f.frameworks, "--frameworks")
 	if err != nil {
 		return 0, err
 	}
@@ -221,7 +231,13 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 	}
 	scan := engine.Run(ctx, targets, opts)
 	if bar != nil {
-		bar.Close() // before the summary
+		// Before the summary; a cancelled scan's line is removed, not
+		// drawn again below the cancellation message.
+		if scan.Scan.Cancelled {
+			bar.Abort()
+		} else {
+			bar.Close()
+		}
 	}
 	if scan.Scan.Cancelled {
 		logger.Warn("scan cancelled; writing what was collected", "cause", context.Cause(ctx))
@@ -242,7 +258,11 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 	if err := reports.WriteSummary(stderr, scan, f.out); err != nil {
 		return 0, fmt.Errorf("write summary: %w", err)
 	}
-	return exitCode(scan, failOn), nil
+	code, why := exitCode(scan, failOn)
+	if why != "" {
+		fmt.Fprintf(stderr, "posture: %s\n", why)
+	}
+	return code, nil
 }
 
 // startFailed is the outcome of a scan that failed before the engine
@@ -319,23 +339,52 @@ func resolveRegions(ctx context.Context, cfg aws.Config, partition string, reque
 	return regions, nil
 }
 
-// exitCode maps a finished scan to the documented exit code: a cancelled
-// scan is 5 whatever it found.
-func exitCode(scan *model.Scan, failOn model.Severity) int {
+// exitCode maps a finished scan to the documented exit code and the
+// sentence that explains it (empty for exit 0): a cancelled scan is 5
+// whatever it found; a scan that reached no account at all is 1, since an
+// empty result is not a clean one.
+func exitCode(scan *model.Scan, failOn model.Severity) (int, string) {
 	if scan.Scan.Cancelled {
-		return exitCancelled
+		return exitCancelled, "the scan was cancelled; the reports hold what was collected"
+	}
+	if reached, total := reachedAccounts(scan); reached == 0 {
+		if total == 0 {
+			return exitError, "no account was scanned: the target list is empty (an organization with no ACTIVE account?)"
+		}
+		return exitError, fmt.Sprintf("no account was scanned: none of the %d target account(s) could be reached (see the coverage gaps)", total)
 	}
 	if failOn != "" {
+		failed := 0
 		for _, r := range scan.Results {
 			if r.Status == model.StatusFail && r.Severity.Rank() >= failOn.Rank() {
-				return exitFailures
+				failed++
 			}
 		}
+		if failed > 0 {
+			return exitFailures, fmt.Sprintf("exit %d: %d result(s) at %s or above failed (--fail-on %s)", exitFailures, failed, failOn, failOn)
+		}
 	}
-	if len(scan.Gaps()) > 0 {
-		return exitGaps
+	if gaps := len(scan.Gaps()); gaps > 0 {
+		return exitGaps, fmt.Sprintf("exit %d: coverage is incomplete: %d scope(s) could not be collected (see coverage in scan.json)", exitGaps, gaps)
 	}
-	return exitOK
+	return exitOK, ""
+}
+
+// reachedAccounts counts the scan's accounts and those that were reached
+// (not a whole-account coverage gap).
+func reachedAccounts(scan *model.Scan) (reached, total int) {
+	unreachable := map[string]bool{}
+	for _, c := range scan.Coverage {
+		if c.Service == model.ServiceAccount && c.Status != model.CoverageOK {
+			unreachable[c.AccountID] = true
+		}
+	}
+	for _, a := range scan.Scan.Accounts {
+		if !unreachable[a] {
+			reached++
+		}
+	}
+	return reached, len(scan.Scan.Accounts)
 }
 
 // runInfo is what scan.json records of how the run was started.

@@ -11,6 +11,7 @@ import (
 	"github.com/posture-dev/posture/internal/awsenv"
 	"github.com/posture-dev/posture/internal/engine"
 	"github.com/posture-dev/posture/internal/fanout"
+	"github.com/posture-dev/posture/internal/model"
 	"github.com/vbauerster/mpb/v8"
 )
 
@@ -67,10 +68,11 @@ func TestProgressRenders(t *testing.T) {
 	p.SetAccounts(2)
 	p.AccountStarted("111111111111")
 	p.ScopesPlanned("111111111111", 4)
+	clock = clock.Add(5 * time.Second)
 	p.ScopeDone("111111111111", "us-east-1", "ec2", true)
+	clock = clock.Add(5 * time.Second)
 	p.ScopeDone("111111111111", "us-east-1", "rds", false)
 	p.AccountDone("222222222222", false)
-	clock = clock.Add(10 * time.Second)
 	p.Close()
 	p.Close()
 	out := buf.String()
@@ -85,5 +87,36 @@ func TestProgressRenders(t *testing.T) {
 	early.Close()
 	if out := buf.String(); !strings.Contains(out, "starting: identity, accounts and regions") || strings.Contains(out, "accounts 0/0") {
 		t.Errorf("before the accounts are known the line should say what the scan is doing: %q", out)
+	}
+}
+
+// The estimate follows the pace of the scopes done, and when the scopes
+// left take longer than that pace promised, it says so instead of showing
+// "ETA 0s" for minutes.
+func TestProgressEstimate(t *testing.T) {
+	start := time.Unix(0, 0)
+	at := func(s int) time.Time { return start.Add(time.Duration(s) * time.Second) }
+	for _, tt := range []struct {
+		lastDone, now int
+		done, total   int
+		want          string
+	}{
+		{0, 0, 0, 10, "ETA -"},
+		{10, 10, 2, 4, "ETA 10s"},
+		{10, 14, 2, 4, "ETA 6s"},
+		{90, 90, 9, 10, "ETA 10s"},
+		{90, 300, 9, 10, "ETA ? (1 scope(s) left, slower than the rest)"},
+		{90, 90, 10, 10, "ETA -"},
+	} {
+		if got := estimate(start, at(tt.lastDone), at(tt.now), tt.done, tt.total); got != tt.want {
+			t.Errorf("estimate(last %ds, now %ds, %d/%d) = %q, want %q", tt.lastDone, tt.now, tt.done, tt.total, got, tt.want)
+		}
+	}
+}
+
+func TestExitCodeOfAnEmptyScan(t *testing.T) {
+	code, why := exitCode(&model.Scan{}, "")
+	if code != exitError || !strings.Contains(why, "the target list is empty") {
+		t.Errorf("exitCode(empty) = %d, %q", code, why)
 	}
 }

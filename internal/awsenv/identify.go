@@ -103,7 +103,7 @@ func explainIdentityError(ctx context.Context, cfg aws.Config, err error) error 
 	}
 	if IsConnectionError(err) {
 		return &IdentityError{
-			Problem: fmt.Sprintf("cannot reach AWS STS at %s (region %s)", endpoint, cfg.Region),
+			Problem: fmt.Sprintf("cannot reach AWS STS at %s (region %s) to call sts:GetCallerIdentity", endpoint, cfg.Region),
 			Advice: "check the network connection and any proxy (HTTPS_PROXY), the endpoint (--endpoint-url or AWS_ENDPOINT_URL) " +
 				"and the region (--region or AWS_REGION).",
 			Err: err,

@@ -100,6 +100,10 @@ func DescribeRegions(ctx context.Context, cfg aws.Config) ([]Region, error) {
 // European Sovereign Cloud, eusc-de-east-1), words, a number.
 var regionName = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-[0-9]+$`)
 
+// IsRegionName reports whether name has the shape of a region name, e.g.
+// us-east-1 (whether the region exists is for DescribeRegions to say).
+func IsRegionName(name string) bool { return regionName.MatchString(name) }
+
 // SelectRegions turns the user's request (nil or ["all"] for every enabled
 // region, else a list of names) into the sorted list of regions to scan in
 // partition, given what DescribeRegions reported.

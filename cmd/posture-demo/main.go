@@ -121,7 +121,7 @@ func demoRun(ctx context.Context, binary, out, logFile string, logger *slog.Logg
 	logger.Info("demo account seeded", "account", inv.AccountID, "regions", strings.Join(demo.Regions(), ","),
 		"stale_credentials_aged", inv.Aged, "elapsed", time.Since(begin).Round(time.Millisecond))
 
-	args := []string{"scan", "--endpoint-url", srv.URL, "--regions", strings.Join(demo.Regions(), ","), "--out", out}
+	args := []string{"scan", "--endpoint-url", srv.URL, "--regions", strings.Join(demo.Regions(), ","), "--out", out, "--overwrite"}
 	fmt.Fprintf(stderr, "\n$ posture %s\n\n", strings.Join(args, " "))
 	cmd := exec.CommandContext(ctx, binary, args...)
 	cmd.Env = append(scrubbedEnv(), "AWS_ACCESS_KEY_ID="+demoKeyID, "AWS_SECRET_ACCESS_KEY="+demoSecret, "AWS_REGION="+demo.PrimaryRegion)

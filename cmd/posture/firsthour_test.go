@@ -3,6 +3,7 @@ package main
 import (
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -164,5 +165,99 @@ func TestScanReachedNoAccount(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "scan.json")); err != nil {
 		t.Errorf("the gaps are still written: %v", err)
+	}
+}
+
+// An output path that cannot be used is a usage error before the first AWS
+// call (the endpoint here refuses connections: reaching it would exit 1).
+func TestScanOutCheckedFirst(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "a-file")
+	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	endpoint := "http://" + closedPort(t)
+	for _, tt := range []struct {
+		out  string
+		want string
+	}{
+		{file, "--out: " + file + " is a file, not a folder"},
+		{filepath.Join(file, "sub"), "--out: cannot create " + filepath.Join(file, "sub")},
+		{"", "--out: empty path"},
+	} {
+		run := runCLI(t, nil, "scan", "--endpoint-url", endpoint, "--out", tt.out)
+		if run.code != exitUsage || !strings.Contains(run.stderr, tt.want) {
+			t.Errorf("--out %q: exit %d, want %d and %q:\n%s", tt.out, run.code, exitUsage, tt.want, run.stderr)
+		}
+	}
+}
+
+// A folder keeps one scan: a second scan into it is refused unless
+// --overwrite, which removes the earlier package files (so no findings.csv
+// of the first scan stays beside the second's scan.json) and never a file
+// that is not one.
+func TestScanOutHoldsOneScan(t *testing.T) {
+	srv := emutest.Fresh(t)
+	out := filepath.Join(t.TempDir(), "out")
+	args := []string{"scan", "--endpoint-url", srv.URL, "--regions", "us-east-1", "--checks", "ec2-sg-open-admin-port", "--out", out}
+	if run := runCLI(t, nil, append(args, "--format", "json,csv")...); run.code != exitOK {
+		t.Fatalf("first scan: exit %d\n%s", run.code, run.stderr)
+	}
+	run := runCLI(t, nil, append(args, "--format", "json")...)
+	if run.code != exitUsage || !strings.Contains(run.stderr, "already holds a scan's files (findings.csv, scan.json): choose another folder, or pass --overwrite") {
+		t.Errorf("second scan: exit %d\n%s", run.code, run.stderr)
+	}
+	if run := runCLI(t, nil, append(args, "--format", "json", "--overwrite")...); run.code != exitOK {
+		t.Fatalf("--overwrite: exit %d\n%s", run.code, run.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, "findings.csv")); !os.IsNotExist(err) {
+		t.Errorf("the first scan's findings.csv is still there: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(out, "notes.txt"), []byte("mine"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run = runCLI(t, nil, append(args, "--overwrite")...)
+	if run.code != exitUsage || !strings.Contains(run.stderr, "holds files that are not part of a posture package (notes.txt)") {
+		t.Errorf("folder with a file of the user's: exit %d\n%s", run.code, run.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, "notes.txt")); err != nil {
+		t.Errorf("the user's file was touched: %v", err)
+	}
+}
+
+// Without --out each scan gets posture-output/<scan-id>/, and
+// posture-output/latest links to the newest.
+func TestScanDefaultOutputLayout(t *testing.T) {
+	srv := emutest.Fresh(t)
+	work := t.TempDir()
+	var ids []string
+	for i := 0; i < 2; i++ {
+		cmd := exec.Command(binary, "scan", "--endpoint-url", srv.URL, "--regions", "us-east-1", "--checks", "ec2-sg-open-admin-port", "--format", "json")
+		cmd.Dir = work
+		cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", "AWS_REGION=us-east-1",
+			"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_PROFILE=")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("scan %d: %v\n%s", i, err, out)
+		}
+		link, err := os.Readlink(filepath.Join(work, "posture-output", "latest"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		scan, err := reports.ReadScan(filepath.Join(work, "posture-output", link, "scan.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if link != scan.Scan.ID {
+			t.Errorf("latest -> %s, holding scan %s", link, scan.Scan.ID)
+		}
+		ids = append(ids, scan.Scan.ID)
+	}
+	if ids[0] == ids[1] {
+		t.Fatalf("two scans with one ID %s", ids[0])
+	}
+	for _, id := range ids {
+		if _, err := os.Stat(filepath.Join(work, "posture-output", id, "scan.json")); err != nil {
+			t.Errorf("scan %s: %v", id, err)
+		}
 	}
 }

@@ -37,6 +37,8 @@ type scanFlags struct {
 	frameworkFile listFlag
 	formats       listFlag
 	out           string
+	outSet        bool
+	overwrite     bool
 	failOn        string
 	profile       string
 	region        string
@@ -67,7 +69,8 @@ func parseScanFlags(args []string, stderr io.Writer) (*scanFlags, error) {
 	fs.Var(&f.frameworks, "frameworks", "roll up only these framework IDs (comma-separated; default every built-in framework and every --framework-file; see `posture controls`)")
 	fs.Var(&f.frameworkFile, "framework-file", "load a custom framework catalogue (YAML, the built-in format; comma-separated or repeated)")
 	fs.Var(&f.formats, "format", "report formats to write (scan.json is always written): "+strings.Join(reports.FormatNames(), ", ")+" (default: all)")
-	fs.StringVar(&f.out, "out", "posture-output", "directory for the reports (created with mode 0700; files 0600)")
+	fs.StringVar(&f.out, "out", "", "folder for the evidence package (created with mode 0700; files 0600; default: "+defaultOutRoot+"/<scan-id>/, with "+defaultOutRoot+"/latest linking to the newest)")
+	fs.BoolVar(&f.overwrite, "overwrite", false, "replace the package files of an earlier scan in --out (other files are never removed)")
 	fs.StringVar(&f.failOn, "fail-on", "", "exit 3 when a result of this severity or worse FAILs: critical, high, medium, low, informational")
 	fs.StringVar(&f.profile, "profile", "", "AWS shared config profile (default: AWS_PROFILE or the default chain)")
 	fs.StringVar(&f.region, "region", "", "region for account-level calls such as DescribeRegions (default: AWS_REGION, else us-east-1); without --regions, scan only this region, as the AWS CLI's --region means")
@@ -95,6 +98,11 @@ func parseScanFlags(args []string, stderr io.Writer) (*scanFlags, error) {
 	if fs.NArg() > 0 {
 		return nil, usagef("scan takes no arguments, got %q", fs.Args())
 	}
+	fs.Visit(func(fl *flag.Flag) {
+		if fl.Name == "out" {
+			f.outSet = true
+		}
+	})
 	if f.concurrency < 1 || f.maxAttempts < 1 || f.accountConcurrency < 1 || f.callConcurrency < 1 {
 		return nil, usagef("--concurrency, --account-concurrency, --call-concurrency and --max-attempts must be at least 1")
 	}
@@ -190,6 +198,12 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 	if err != nil {
 		return 0, err
 	}
+	// The output folder is checked before the first AWS call: a path that
+	// cannot be used must not throw a finished scan away.
+	out, err := planOutput(f.out, f.outSet, f.overwrite)
+	if err != nil {
+		return 0, err
+	}
 	if f.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, f.timeout)
@@ -252,10 +266,14 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 		catalogue:  catalogue,
 	})
 
-	if _, err := reports.WriteDir(f.out, reports.Input{Scan: scan}, writers); err != nil {
+	dir := out.folder(scan.Scan.ID)
+	if _, err := reports.WriteDir(dir, reports.Input{Scan: scan}, writers); err != nil {
 		return 0, err
 	}
-	if err := reports.WriteSummary(stderr, scan, f.out); err != nil {
+	if err := out.finish(scan.Scan.ID); err != nil {
+		logger.Warn("the package is written, but the latest link is not", "error", err)
+	}
+	if err := reports.WriteSummary(stderr, scan, dir); err != nil {
 		return 0, fmt.Errorf("write summary: %w", err)
 	}
 	code, why := exitCode(scan, failOn)

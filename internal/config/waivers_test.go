@@ -254,3 +254,29 @@ func TestExampleWaiversAreValid(t *testing.T) {
 		t.Errorf("example waivers: %+v", cfg.Waivers)
 	}
 }
+
+// TestREADMEWaiverExampleIsValid: the waiver example of README.md loads.
+func TestREADMEWaiverExampleIsValid(t *testing.T) {
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	i := strings.Index(text, "### Waivers (accepted exceptions)")
+	if i < 0 {
+		t.Fatal("README.md has no waivers section")
+	}
+	text = text[i:]
+	start := strings.Index(text, "```yaml\n")
+	end := strings.Index(text[start+8:], "```")
+	if start < 0 || end < 0 {
+		t.Fatal("the waivers section has no YAML example")
+	}
+	cfg, err := Parse([]byte(text[start+8:start+8+end]), Options{Checks: knownChecks, Now: mustDate("2026-06-01")})
+	if err != nil {
+		t.Fatalf("README example: %v", err)
+	}
+	if len(cfg.Waivers) != 1 || cfg.Waivers[0].ID != "legacy-bastion" || len(cfg.Waivers[0].Resources) != 2 || cfg.WaiversPolicy.MaxDays != 365 {
+		t.Errorf("README example: %+v", cfg)
+	}
+}

@@ -115,3 +115,30 @@ func TestJSONWaiversRoundTrip(t *testing.T) {
 		t.Errorf("round trip differs:\n got %+v\n%+v\nwant %+v\n%+v", got.Waivers, got.Results, scan.Waivers, scan.Results)
 	}
 }
+
+// TestValidateWaivers: a MUTED result must name a waiver of the register,
+// and the register's states and counts must agree.
+func TestValidateWaivers(t *testing.T) {
+	if err := Validate(waivedScan()); err != nil {
+		t.Fatalf("valid scan: %v", err)
+	}
+	for _, tt := range []struct {
+		name string
+		edit func(*model.Scan)
+		want string
+	}{
+		{"muted without waiver", func(s *model.Scan) { s.Results[1].WaiverID = "" }, `results[1]: status MUTED with waiver_id ""`},
+		{"muted by an unknown waiver", func(s *model.Scan) { s.Results[1].WaiverID = "ghost" }, `results[1]: status MUTED with waiver_id "ghost"`},
+		{"FAIL with a waiver", func(s *model.Scan) { s.Results[0].WaiverID = "bastion" }, `results[0]: status FAIL with waiver_id "bastion"`},
+		{"unknown state", func(s *model.Scan) { s.Waivers[1].State = "lapsed" }, `waivers[1] old-bucket: state "lapsed"`},
+		{"active muting nothing", func(s *model.Scan) { s.Waivers[0].Muted = 0 }, "waivers[0] bastion: active with 0 muted"},
+		{"unused muting", func(s *model.Scan) { s.Waivers[2].Muted = 2 }, "waivers[2] waiver-3: unused with 2 muted"},
+		{"no expiry", func(s *model.Scan) { s.Waivers[2].Expires = "" }, "waivers[2]: id, check and expires are required"},
+	} {
+		scan := waivedScan()
+		tt.edit(scan)
+		if err := Validate(scan); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want %q", tt.name, err, tt.want)
+		}
+	}
+}

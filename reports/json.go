@@ -63,8 +63,10 @@ func DecodeScan(data []byte) (*model.Scan, error) {
 }
 
 // Validate checks that a scan document keeps the contract: schema version,
-// tool, scan times, coverage statuses, controls with a known status, and
-// results with the fields a reader relies on.
+// tool, scan times, coverage statuses, controls with a known status,
+// results with the fields a reader relies on, and waivers: every MUTED
+// result names a waiver of the register, so no failure is silenced without
+// an owner and a reason on record.
 func Validate(scan *model.Scan) error {
 	var errs []error
 	if scan.SchemaVersion != model.SchemaVersion {
@@ -104,7 +106,23 @@ func Validate(scan *model.Scan) error {
 			break
 		}
 	}
+	waivers := map[string]bool{}
+	for i, w := range scan.Waivers {
+		if w.ID == "" || w.Check == "" || w.Expires == "" {
+			errs = append(errs, fmt.Errorf("waivers[%d]: id, check and expires are required", i))
+		}
+		if w.State != model.WaiverActive && w.State != model.WaiverExpired && w.State != model.WaiverUnused {
+			errs = append(errs, fmt.Errorf("waivers[%d] %s: state %q", i, w.ID, w.State))
+		}
+		if w.Muted < 0 || (w.State == model.WaiverActive) != (w.Muted > 0) {
+			errs = append(errs, fmt.Errorf("waivers[%d] %s: %s with %d muted", i, w.ID, w.State, w.Muted))
+		}
+		waivers[w.ID] = true
+	}
 	for i, r := range scan.Results {
+		if (r.Status == model.StatusMuted) != (r.WaiverID != "") || (r.WaiverID != "" && !waivers[r.WaiverID]) {
+			errs = append(errs, fmt.Errorf("results[%d]: status %s with waiver_id %q: a MUTED result names a waiver of the register, no other does", i, r.Status, r.WaiverID))
+		}
 		switch r.Status {
 		case model.StatusPass, model.StatusFail, model.StatusError, model.StatusMuted:
 		default:

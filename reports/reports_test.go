@@ -247,7 +247,8 @@ func TestCSV(t *testing.T) {
 		t.Fatalf("findings.csv does not parse: %v", err)
 	}
 	wantHeader := []string{"check_id", "status", "severity", "family", "account_id", "region", "service",
-		"resource_type", "resource_id", "resource_arn", "message", "evidence", "controls", "fingerprint", "account_name"}
+		"resource_type", "resource_id", "resource_arn", "message", "evidence", "controls", "fingerprint", "account_name",
+		"waiver_id", "waiver_owner", "waiver_expires"}
 	if !reflect.DeepEqual(rows[0], wantHeader) {
 		t.Errorf("header = %v", rows[0])
 	}
@@ -379,9 +380,9 @@ func TestWriteSummary(t *testing.T) {
 		t.Errorf("an ERROR-only check is listed among failing checks:\n%s", out)
 	}
 	for _, want := range []string{
-		"\nframework  controls passing  PASS  FAIL  ERROR  NOT_APPLICABLE  MANUAL\n",
-		"\ncis        1/3 (33%)         1     1     1      0               1\n",
-		"\nsoc2       -                 0     0     0      1               0\n",
+		"\nframework  controls passing  PASS  FAIL  ERROR  WAIVED  NOT_APPLICABLE  MANUAL\n",
+		"\ncis        1/3 (33%)         1     1     1      0       0               1\n",
+		"\nsoc2       -                 0     0     0      0       1               0\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("framework table lacks %q:\n%s", want, out)

@@ -31,7 +31,7 @@ func (c *Counts) add(s model.Status) {
 
 // WriteSummary prints the short terminal summary of a scan: what was
 // scanned, failures by severity and by family, each framework's control pass
-// rate, the worst failing checks and the coverage gaps.
+// rate, the worst failing checks, the waivers and the coverage gaps.
 func WriteSummary(w io.Writer, scan *model.Scan, outDir string) error {
 	var total Counts
 	bySeverity := map[model.Severity]int{}
@@ -89,10 +89,10 @@ func WriteSummary(w io.Writer, scan *model.Scan, outDir string) error {
 		return families[i] < families[j]
 	})
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "\nfamily\tpass\tfail\terror")
+	fmt.Fprintln(tw, "\nfamily\tpass\tfail\terror\tmuted")
 	for _, f := range families {
 		c := byFamily[f]
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\n", f, c.Pass, c.Fail, c.Error)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\n", f, c.Pass, c.Fail, c.Error, c.Muted)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -130,6 +130,10 @@ func WriteSummary(w io.Writer, scan *model.Scan, outDir string) error {
 			}
 			p.printf("  %-9s %-38s %d failed\n", c.severity, c.id, c.failed)
 		}
+	}
+
+	if err := writeWaivers(w, scan.Waivers); err != nil {
+		return err
 	}
 
 	gaps := scan.Gaps()
@@ -172,9 +176,10 @@ func truncate(s string, n int) string {
 }
 
 // writeFrameworks prints one line per framework of the controls section:
-// the pass rate (controls that PASS of those evaluated, i.e. PASS, FAIL or
-// ERROR) and how many controls are in each status, MANUAL and
-// NOT_APPLICABLE included.
+// the pass rate (controls that PASS of those evaluated, i.e. PASS, FAIL,
+// ERROR or WAIVED: a control that holds only by accepted exceptions is
+// evaluated and not passing) and how many controls are in each status,
+// MANUAL and NOT_APPLICABLE included.
 func writeFrameworks(w io.Writer, statuses []model.ControlStatus) error {
 	if len(statuses) == 0 {
 		return nil
@@ -189,7 +194,7 @@ func writeFrameworks(w io.Writer, statuses []model.ControlStatus) error {
 		byFramework[c.Framework][c.Status]++
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "\nframework\tcontrols passing\tPASS\tFAIL\tERROR\tNOT_APPLICABLE\tMANUAL")
+	fmt.Fprintln(tw, "\nframework\tcontrols passing\tPASS\tFAIL\tERROR\tWAIVED\tNOT_APPLICABLE\tMANUAL")
 	for _, f := range order {
 		n := byFramework[f]
 		pass, fail, errs := n[model.ControlPass], n[model.ControlFail], n[model.ControlError]
@@ -197,8 +202,8 @@ func writeFrameworks(w io.Writer, statuses []model.ControlStatus) error {
 		if evaluated := pass + fail + errs + n[model.ControlWaived]; evaluated > 0 {
 			rate = fmt.Sprintf("%d/%d (%d%%)", pass, evaluated, pass*100/evaluated)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\n", f, rate, pass, fail, errs,
-			n[model.ControlNotApplicable], n[model.ControlManual])
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\n", f, rate, pass, fail, errs,
+			n[model.ControlWaived], n[model.ControlNotApplicable], n[model.ControlManual])
 	}
 	return tw.Flush()
 }
@@ -277,3 +282,56 @@ func writeAccounts(w io.Writer, scan *model.Scan) error {
 	}
 	return tw.Flush()
 }
+
+// reasonWidth is how much of a waiver's reason the summary shows; scan.json
+// and the CSV have it whole.
+const reasonWidth = 60
+
+// writeWaivers prints the exception register: every waiver of the config
+// file with its state, how many results it muted, its expiry, owner, ticket
+// and reason. Expired and unused waivers are flagged in capitals and
+// explained, since both need someone to act.
+func writeWaivers(w io.Writer, list []model.Waiver) error {
+	if len(list) == 0 {
+		return nil
+	}
+	states := map[string]int{}
+	muted := 0
+	for _, wv := range list {
+		states[wv.State]++
+		muted += wv.Muted
+	}
+	p := &printer{w: w}
+	p.printf("\nwaivers: %d (%d active, %d expired, %d unused), %d result(s) muted\n", len(list),
+		states[model.WaiverActive], states[model.WaiverExpired], states[model.WaiverUnused], muted)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  id\tstate\tmuted\texpires\towner\tticket\treason")
+	for _, wv := range list {
+		state := wv.State
+		if state != model.WaiverActive {
+			state = strings.ToUpper(state)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\t%s\t%s\n", wv.ID, state, wv.Muted, wv.Expires,
+			orDash(wv.Owner), orDash(wv.Ticket), orDash(truncate(oneLine(wv.Reason), reasonWidth)))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if states[model.WaiverExpired] > 0 {
+		p.printf("  EXPIRED waivers no longer mute: their failures count again; renew or remove them\n")
+	}
+	if states[model.WaiverUnused] > 0 {
+		p.printf("  UNUSED waivers matched no failing result (fixed, gone, not selected, or a wrong pattern); remove them\n")
+	}
+	return p.err
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// oneLine folds a multi-line text onto one line.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -24,6 +24,7 @@ import (
 	"github.com/posture-dev/posture/internal/engine"
 	"github.com/posture-dev/posture/internal/fanout"
 	"github.com/posture-dev/posture/internal/model"
+	"github.com/posture-dev/posture/internal/waivers"
 	"github.com/posture-dev/posture/reports"
 	"github.com/posture-dev/posture/scanners"
 )
@@ -88,7 +89,7 @@ func parseScanFlags(args []string, stderr io.Writer) (*scanFlags, error) {
 	fs.IntVar(&f.accountConcurrency, "account-concurrency", engine.DefaultAccountConcurrency, "how many accounts are scanned at once")
 	fs.IntVar(&f.callConcurrency, "call-concurrency", fanout.DefaultLimit, "how many per-resource calls of one scope are made at once")
 	fs.Var(durationFlag{&f.timeout}, "timeout", "stop the scan after this long (e.g. 30m) and write what was collected; exit 5 (default: no limit)")
-	fs.StringVar(&f.config, "config", "", "YAML file of check thresholds (see posture.example.yaml; default: the built-in thresholds)")
+	fs.StringVar(&f.config, "config", "", "YAML file of check thresholds and waivers (see posture.example.yaml; default: the built-in thresholds, no waivers)")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return nil, err
@@ -181,7 +182,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 	thresholds := config.Default()
 	var configSum string
 	if f.config != "" {
-		if thresholds, err = config.Load(f.config); err != nil {
+		if thresholds, err = loadConfig(f.config, time.Now(), logger); err != nil {
 			return 0, usageError{err}
 		}
 		if configSum, err = fileSHA256(f.config); err != nil {
@@ -256,6 +257,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 	if scan.Scan.Cancelled {
 		logger.Warn("scan cancelled; writing what was collected", "cause", context.Cause(ctx))
 	}
+	waivers.Apply(scan, thresholds.Waivers, scan.Scan.StartedAt)
 	controls.Apply(scan, frameworks)
 	describeRun(scan, runInfo{
 		caller:     caller,

@@ -1,7 +1,9 @@
 // Package config reads posture's configuration file (`posture scan --config
-// FILE`): the thresholds of the checks that have them. The file is YAML; every
-// field is optional and takes its default when absent; unknown fields and
-// out-of-range values are errors that name the field.
+// FILE`): the thresholds of the checks that have them, and the waivers
+// (accepted exceptions, see Waiver). The file is YAML; every field is
+// optional and takes its default when absent; unknown fields and
+// out-of-range values are errors that name the field (a waiver's errors also
+// name the file and line).
 //
 //	credentials:
 //	  max_key_age_days: 90           # iam-access-key-unrotated
@@ -10,6 +12,15 @@
 //	  password_reuse_prevention: 24  # iam-password-policy-weak
 //	  secret_max_age_days: 90        # secretsmanager-secret-unrotated
 //	  certificate_warning_days: 30   # acm-certificate-expiring
+//	waivers_policy:
+//	  max_days: 365                  # how far ahead a waiver may expire
+//	waivers:
+//	  - id: legacy-bastion
+//	    check: ec2-sg-open-admin-port
+//	    resources: [sg-0123456789abcdef0]
+//	    reason: Vendor support access until the migration
+//	    owner: platform-team@example.com
+//	    expires: 2026-06-30
 package config
 
 import (
@@ -26,6 +37,10 @@ import (
 // Config is the whole configuration file.
 type Config struct {
 	Credentials Credentials `yaml:"credentials"`
+	// WaiversPolicy bounds the waivers.
+	WaiversPolicy WaiversPolicy `yaml:"waivers_policy"`
+	// Waivers are the accepted exceptions, in file order; nil when none.
+	Waivers []Waiver `yaml:"waivers"`
 }
 
 // Credentials holds the thresholds of the unrotated-and-stale-credentials
@@ -61,27 +76,53 @@ func Default() Config {
 		PasswordReusePrevention: 24,
 		SecretMaxAgeDays:        90,
 		CertificateWarningDays:  30,
-	}}
+	}, WaiversPolicy: WaiversPolicy{MaxDays: DefaultWaiverMaxDays}}
 }
 
-// Load reads and validates the configuration file at path.
-func Load(path string) (Config, error) {
+// Load reads and validates the configuration file at path. opts (at most
+// one) gives the known check IDs and the load time for the waivers. A
+// waiver's errors name the file and line ("posture.yaml:12:
+// waivers[1].expires: ..."); other errors are prefixed with "config PATH:".
+func Load(path string, opts ...Options) (Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return Config{}, fmt.Errorf("read config: %w", err)
 	}
-	cfg, err := Parse(data)
+	cfg, err := parse(path, data, options(opts))
 	if err != nil {
+		if onlyParseErrors(err) {
+			return Config{}, err
+		}
 		return Config{}, fmt.Errorf("config %s: %w", path, err)
 	}
 	return cfg, nil
 }
 
+// onlyParseErrors reports whether err is one or more *ParseError, which
+// name the file themselves.
+func onlyParseErrors(err error) bool {
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range joined.Unwrap() {
+			if !onlyParseErrors(e) {
+				return false
+			}
+		}
+		return true
+	}
+	var pe *ParseError
+	return errors.As(err, &pe)
+}
+
 // Parse decodes a YAML configuration over the defaults and validates it.
 // Unknown fields are errors; an empty document is the defaults. Every error
 // names the field, e.g. "credentials.max_key_age_days: must be a positive
-// integer, got -3".
-func Parse(data []byte) (Config, error) {
+// integer, got -3"; a waiver's errors are *ParseError with the line. opts
+// (at most one) gives the known check IDs and the load time for the waivers.
+func Parse(data []byte, opts ...Options) (Config, error) {
+	return parse("", data, options(opts))
+}
+
+func parse(file string, data []byte, opts Options) (Config, error) {
 	cfg := Default()
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -103,16 +144,29 @@ func Parse(data []byte) (Config, error) {
 			"secret_max_age_days":       &cfg.Credentials.SecretMaxAgeDays,
 			"certificate_warning_days":  &cfg.Credentials.CertificateWarningDays,
 		},
+		"waivers_policy": {
+			"max_days": &cfg.WaiversPolicy.MaxDays,
+		},
 	}
+	known := append(sortedKeys(sections), "waivers")
+	sort.Strings(known)
+	var waivers *yaml.Node
 	if root.Kind != yaml.MappingNode {
 		return Config{}, fmt.Errorf("line %d: the configuration must be a mapping with a credentials section", root.Line)
 	}
 	var errs []error
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		key, val := root.Content[i], root.Content[i+1]
+		if key.Value == "waivers" {
+			if waivers != nil {
+				errs = append(errs, &ParseError{File: file, Line: key.Line, Field: "waivers", Msg: "field given twice"})
+			}
+			waivers = val // decoded below, once max_days is known
+			continue
+		}
 		fields, ok := sections[key.Value]
 		if !ok {
-			errs = append(errs, fmt.Errorf("%s (line %d): unknown field; known: %s", key.Value, key.Line, strings.Join(sortedKeys(sections), ", ")))
+			errs = append(errs, fmt.Errorf("%s (line %d): unknown field; known: %s", key.Value, key.Line, strings.Join(known, ", ")))
 			continue
 		}
 		if val.Kind == yaml.ScalarNode && val.Tag == "!!null" {
@@ -144,6 +198,11 @@ func Parse(data []byte) (Config, error) {
 	if err := cfg.Validate(); err != nil {
 		return Config{}, err
 	}
+	list, err := parseWaivers(file, waivers, cfg.WaiversPolicy.MaxDays, opts)
+	if err != nil {
+		return Config{}, err
+	}
+	cfg.Waivers = list
 	return cfg, nil
 }
 
@@ -177,11 +236,17 @@ func (c Config) fields() []field {
 	}
 }
 
+// policyFields are the settings of the waivers; unlike thresholds, they do
+// not change what a check decides, so scan.thresholds does not list them.
+func (c Config) policyFields() []field {
+	return []field{{"waivers_policy.max_days", c.WaiversPolicy.MaxDays, 1, 3650}}
+}
+
 // Validate reports every value out of its range, each error naming the
 // field as written in the file.
 func (c Config) Validate() error {
 	var errs []error
-	for _, f := range c.fields() {
+	for _, f := range append(c.fields(), c.policyFields()...) {
 		switch {
 		case f.value < 1:
 			errs = append(errs, fmt.Errorf("%s: must be a positive integer, got %d", f.name, f.value))

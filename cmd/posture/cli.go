@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +11,9 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/posture-dev/posture/internal/check"
 	"github.com/posture-dev/posture/internal/model"
@@ -41,77 +43,196 @@ func (e usageError) Unwrap() error { return e.err }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
-const topUsage = `posture: AWS cloud posture scanner
-
-usage:
-  posture scan [flags]       scan accounts and write evidence reports
-  posture checks [--json]    list the check catalogue
-  posture controls [--framework ID] [--framework-file FILE]
-                             list the certification frameworks, or one framework's controls
-  posture version            print the version
-
-Run 'posture scan -h' for the scan flags.
-`
-
-// run is the whole program; main only wires the process to it.
+// run is the whole program; main only wires the process to it. The verbs
+// are cobra commands (GNU-style flags, `posture help VERB`, suggestions for
+// a mistyped verb or flag, `posture completion SHELL`); every error is
+// printed once, as "posture: ...", and mapped to the documented exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root := newRootCommand(args, stdout, stderr)
 	if len(args) == 0 {
-		fmt.Fprint(stderr, topUsage)
+		fmt.Fprint(stderr, root.UsageString())
 		return exitUsage
 	}
-	var err error
-	switch args[0] {
-	case "scan":
-		var code int
-		code, err = runScan(ctx, args[1:], stdout, stderr)
-		if err == nil {
-			return code
-		}
-	case "checks":
-		err = runChecks(args[1:], stdout, stderr)
-	case "controls":
-		err = runControls(args[1:], stdout, stderr)
-	case "version", "--version", "-version":
-		if len(args) > 1 {
-			err = usagef("version takes no arguments, got %q", args[1:])
-			break
-		}
-		fmt.Fprintf(stdout, "posture %s\n", version)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, topUsage)
-	default:
-		err = usagef("unknown command %q", args[0])
-		fmt.Fprint(stderr, topUsage)
-	}
-	if err == nil {
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	var done exitCodeError
+	switch {
+	case err == nil:
 		return exitOK
-	}
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
+	case errors.As(err, &done):
+		return done.code
 	}
 	fmt.Fprintf(stderr, "posture: %v\n", err)
 	var u usageError
-	if errors.As(err, &u) {
+	var r runError
+	switch {
+	case errors.As(err, &u):
 		return exitUsage
+	case errors.As(err, &r):
+		return exitError
 	}
-	return exitError
+	// Errors that cobra itself returns (an unknown verb, a missing flag
+	// value) are usage errors.
+	return exitUsage
 }
 
-func runChecks(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("checks", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	asJSON := fs.Bool("json", false, "print the catalogue as JSON")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+// exitCodeError ends a verb with a documented exit code whose explanation
+// was already printed.
+type exitCodeError struct{ code int }
+
+func (e exitCodeError) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
+// runError marks an error of a verb that could not do its work (exit 1), as
+// opposed to cobra's own parsing errors (exit 2).
+type runError struct{ err error }
+
+func (e runError) Error() string { return e.err.Error() }
+func (e runError) Unwrap() error { return e.err }
+
+// runE adapts a verb to cobra: its errors are usage errors or run errors,
+// and a non-zero exit code ends it without a message.
+func runE(verb func(cmd *cobra.Command, args []string) (int, error)) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		code, err := verb(cmd, args)
+		if err != nil {
+			var u usageError
+			if errors.As(err, &u) {
+				return err
+			}
+			return runError{err}
 		}
-		return usageError{err}
+		if code != exitOK {
+			return exitCodeError{code}
+		}
+		return nil
 	}
-	if fs.NArg() > 0 {
-		return usagef("checks takes no arguments, got %q", fs.Args())
+}
+
+// noArgs is cobra.NoArgs with the product's message.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usagef("%s takes no arguments, got %q", cmd.Name(), args)
 	}
+	return nil
+}
+
+// newRootCommand builds the command tree; argv is the command line after
+// the program name, which a scan records.
+func newRootCommand(argv []string, stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "posture",
+		Short: "AWS cloud posture scanner",
+		Long: "posture scans AWS accounts for public network exposure, resources outside a VPC, unencrypted data\n" +
+			"stores and unrotated or stale credentials, maps every result to certification controls, and writes\n" +
+			"an evidence package. It only ever reads.",
+		Version:           version,
+		SilenceErrors:     true,
+		SilenceUsage:      true,
+		DisableAutoGenTag: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetVersionTemplate("posture {{.Version}}\n")
+	root.SetFlagErrorFunc(flagError)
+	root.SuggestionsMinimumDistance = 2
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	root.AddCommand(newScanCommand(argv, stdout, stderr), newChecksCommand(stdout), newControlsCommand(stdout),
+		&cobra.Command{
+			Use:   "version",
+			Short: "Print the version",
+			Args:  noArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				_, err := fmt.Fprintf(stdout, "posture %s\n", version)
+				return err
+			},
+		})
+	return root
+}
+
+// flagError turns pflag's parsing errors into usage errors, suggesting the
+// nearest flag for a mistyped one.
+func flagError(cmd *cobra.Command, err error) error {
+	msg := err.Error()
+	for _, prefix := range []string{"unknown flag: --", "unknown shorthand flag: "} {
+		if !strings.HasPrefix(msg, prefix) {
+			continue
+		}
+		typed := strings.TrimPrefix(msg, prefix)
+		if prefix != "unknown flag: --" {
+			// "'r' in -regions": a long flag typed with one dash.
+			if i := strings.Index(typed, " in -"); i >= 0 {
+				name := typed[i+len(" in -"):]
+				if cmd.Flags().Lookup(name) != nil {
+					return usagef("%s: long flags take two dashes: --%s", msg, name)
+				}
+				typed = name
+			}
+		}
+		if near := nearestFlag(cmd, typed); near != "" {
+			return usagef("%s (did you mean --%s?)", msg, near)
+		}
+	}
+	return usageError{err}
+}
+
+// nearestFlag returns the flag of cmd closest to typed, or "" when none is
+// close.
+func nearestFlag(cmd *cobra.Command, typed string) string {
+	best, bestDist := "", 3
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if d := editDistance(typed, f.Name); d < bestDist || (d == bestDist && best == "" && strings.HasPrefix(f.Name, typed)) {
+			best, bestDist = f.Name, d
+		}
+	})
+	if best == "" {
+		cmd.Flags().VisitAll(func(f *pflag.Flag) {
+			if best == "" && len(typed) >= 3 && strings.HasPrefix(f.Name, typed) {
+				best = f.Name
+			}
+		})
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+func newChecksCommand(stdout io.Writer) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "checks",
+		Short: "List the check catalogue",
+		Args:  noArgs,
+		RunE: func(*cobra.Command, []string) error {
+			return printChecks(stdout, asJSON)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the catalogue as JSON")
+	return cmd
+}
+
+func printChecks(stdout io.Writer, asJSON bool) error {
 	catalogue := scanners.Catalogue(scanners.All())
-	if *asJSON {
+	if asJSON {
 		type entry struct {
 			ID           string         `json:"id"`
 			Title        string         `json:"title"`
@@ -152,6 +273,9 @@ type listFlag []string
 
 func (l *listFlag) String() string { return strings.Join(*l, ",") }
 
+// Type implements pflag.Value.
+func (l *listFlag) Type() string { return "list" }
+
 func (l *listFlag) Set(v string) error {
 	n := 0
 	for _, item := range strings.Split(v, ",") {
@@ -171,11 +295,14 @@ func (l *listFlag) Set(v string) error {
 type durationFlag struct{ d *time.Duration }
 
 func (f durationFlag) String() string {
-	if f.d == nil {
+	if f.d == nil || *f.d == 0 {
 		return ""
 	}
 	return f.d.String()
 }
+
+// Type implements pflag.Value.
+func (f durationFlag) Type() string { return "duration" }
 
 func (f durationFlag) Set(v string) error {
 	d, err := time.ParseDuration(strings.TrimSpace(v))

@@ -205,7 +205,7 @@ func TestExitCodes(t *testing.T) {
 		{"region not opted in", []string{"scan", "--regions", "ap-east-1"}, exitUsage, "not enabled"},
 		{"unknown format", []string{"scan", "--format", "docx"}, exitUsage, `unknown format "docx"`},
 		{"bad severity", []string{"scan", "--fail-on", "severe"}, exitUsage, "--fail-on"},
-		{"unknown flag", []string{"scan", "--nope"}, exitUsage, "flag provided but not defined"},
+		{"unknown flag", []string{"scan", "--nope"}, exitUsage, "unknown flag: --nope"},
 		{"unknown command", []string{"scna"}, exitUsage, `unknown command "scna"`},
 		{"unreachable endpoint", []string{"scan", "--endpoint-url", "http://127.0.0.1:1", "--max-attempts", "1"}, exitError, "sts:GetCallerIdentity"},
 	}

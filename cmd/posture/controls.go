@@ -1,12 +1,12 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/spf13/cobra"
 
 	"github.com/posture-dev/posture/controls"
 	"github.com/posture-dev/posture/internal/check"
@@ -44,35 +44,33 @@ func loadFrameworks(catalogue []check.Meta, files, only []string, onlyFlag strin
 	return selected, nil
 }
 
-// runControls runs `posture controls`: the frameworks, or one framework's
-// controls with the checks behind each.
-func runControls(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("controls", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	framework := fs.String("framework", "", "list this framework's controls and the checks behind each")
+// newControlsCommand is `posture controls`: the frameworks, or one
+// framework's controls with the checks behind each.
+func newControlsCommand(stdout io.Writer) *cobra.Command {
+	var framework string
 	var files listFlag
-	fs.Var(&files, "framework-file", "also load this custom catalogue (YAML; comma-separated or repeated)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err}
+	cmd := &cobra.Command{
+		Use:   "controls",
+		Short: "List the certification frameworks, or one framework's controls",
+		Args:  noArgs,
+		RunE: func(*cobra.Command, []string) error {
+			var only []string
+			if framework != "" {
+				only = []string{framework}
+			}
+			frameworks, err := loadFrameworks(scanners.Catalogue(scanners.All()), files, only, "--framework")
+			if err != nil {
+				return err
+			}
+			if framework != "" {
+				return printControls(stdout, frameworks[0])
+			}
+			return printFrameworks(stdout, frameworks)
+		},
 	}
-	if fs.NArg() > 0 {
-		return usagef("controls takes no arguments, got %q", fs.Args())
-	}
-	var only []string
-	if *framework != "" {
-		only = []string{*framework}
-	}
-	frameworks, err := loadFrameworks(scanners.Catalogue(scanners.All()), files, only, "--framework")
-	if err != nil {
-		return err
-	}
-	if *framework != "" {
-		return printControls(stdout, frameworks[0])
-	}
-	return printFrameworks(stdout, frameworks)
+	cmd.Flags().StringVar(&framework, "framework", "", "list this framework's controls and the checks behind each")
+	cmd.Flags().Var(&files, "framework-file", "also load this custom catalogue (YAML; comma-separated or repeated)")
+	return cmd
 }
 
 func printFrameworks(w io.Writer, frameworks []controls.Framework) error {

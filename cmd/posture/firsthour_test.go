@@ -261,3 +261,30 @@ func TestScanDefaultOutputLayout(t *testing.T) {
 		}
 	}
 }
+
+// The CLI keeps the habits of its users: help on stdout, `help VERB`,
+// suggestions for a mistyped verb or flag, one dash on a long flag
+// explained, shell completion.
+func TestCLIHabits(t *testing.T) {
+	for _, tt := range []struct {
+		args         []string
+		code         int
+		stdout, errs string
+	}{
+		{[]string{"--help"}, exitOK, "Available Commands:", ""},
+		{[]string{"help", "scan"}, exitOK, "--regions list", ""},
+		{[]string{"scan", "--help"}, exitOK, "--fail-on string", ""},
+		{[]string{"--version"}, exitOK, "posture ", ""},
+		{[]string{"completion", "bash"}, exitOK, "bash completion", ""},
+		{[]string{"scna"}, exitUsage, "", "unknown command \"scna\" for \"posture\"\n\nDid you mean this?\n\tscan"},
+		{[]string{"scan", "--regoins", "us-east-1"}, exitUsage, "", "unknown flag: --regoins (did you mean --regions?)"},
+		{[]string{"scan", "-regions", "us-east-1"}, exitUsage, "", "long flags take two dashes: --regions"},
+		{[]string{"controls", "--framwork", "soc2"}, exitUsage, "", "did you mean --framework?"},
+		{nil, exitUsage, "", "Available Commands:"},
+	} {
+		run := runCLI(t, nil, tt.args...)
+		if run.code != tt.code || !strings.Contains(run.stdout, tt.stdout) || !strings.Contains(run.stderr, tt.errs) {
+			t.Errorf("%q: exit %d (want %d)\nstdout (want %q):\n%s\nstderr (want %q):\n%s", tt.args, run.code, tt.code, tt.stdout, run.stdout, tt.errs, run.stderr)
+		}
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,6 +14,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/posture-dev/posture/controls"
 	"github.com/posture-dev/posture/internal/accounts"
@@ -37,18 +38,20 @@ type scanFlags struct {
 	frameworks    listFlag
 	frameworkFile listFlag
 	formats       listFlag
-	out           string
-	outSet        bool
-	overwrite     bool
-	failOn        string
-	profile       string
-	region        string
-	endpointURL   string
-	concurrency   int
-	maxAttempts   int
-	logLevel      string
-	logFormat     string
-	config        string
+	// argv is the command line after the program name, for the record.
+	argv        []string
+	out         string
+	outSet      bool
+	overwrite   bool
+	failOn      string
+	profile     string
+	region      string
+	endpointURL string
+	concurrency int
+	maxAttempts int
+	logLevel    string
+	logFormat   string
+	config      string
 
 	accounts           listFlag
 	org                bool
@@ -60,14 +63,53 @@ type scanFlags struct {
 	timeout            time.Duration
 }
 
+// newScanCommand is `posture scan`.
+func newScanCommand(argv []string, stdout, stderr io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "scan",
+		Short: "Scan accounts and write the evidence package",
+		Long: "Scan one account, a list (--accounts) or an organization (--org), in every enabled region or those\n" +
+			"of --regions, and write the evidence package to --out (default posture-output/<scan-id>/).",
+		Args: noArgs,
+	}
+	f := bindScanFlags(cmd.Flags())
+	f.argv = argv
+	cmd.RunE = runE(func(cmd *cobra.Command, args []string) (int, error) {
+		if err := checkScanFlags(cmd.Flags(), f); err != nil {
+			return 0, err
+		}
+		return runScan(cmd.Context(), f, stdout, stderr)
+	})
+	return cmd
+}
+
+// parseScanFlags parses and checks the flags of `posture scan` alone.
 func parseScanFlags(args []string, stderr io.Writer) (*scanFlags, error) {
-	f := &scanFlags{}
-	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
+	fs := pflag.NewFlagSet("scan", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Var(&f.regions, "regions", "regions to scan: a comma-separated list, or `all` for every enabled region of the partition (default all)")
+	f := bindScanFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return nil, err
+		}
+		return nil, usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return nil, usagef("scan takes no arguments, got %q", fs.Args())
+	}
+	if err := checkScanFlags(fs, f); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// bindScanFlags defines the flags of `posture scan` on fs.
+func bindScanFlags(fs *pflag.FlagSet) *scanFlags {
+	f := &scanFlags{}
+	fs.Var(&f.regions, "regions", "regions to scan: a comma-separated list, or all for every enabled region of the partition (default all)")
 	fs.Var(&f.checks, "checks", "run only these check IDs (comma-separated; default every check)")
 	fs.Var(&f.excludeChecks, "exclude-checks", "skip these check IDs (comma-separated)")
-	fs.Var(&f.frameworks, "frameworks", "roll up only these framework IDs (comma-separated; default every built-in framework and every --framework-file; see `posture controls`)")
+	fs.Var(&f.frameworks, "frameworks", "roll up only these framework IDs (comma-separated; default every built-in framework and every --framework-file; see posture controls)")
 	fs.Var(&f.frameworkFile, "framework-file", "load a custom framework catalogue (YAML, the built-in format; comma-separated or repeated)")
 	fs.Var(&f.formats, "format", "report formats to write (scan.json is always written): "+strings.Join(reports.FormatNames(), ", ")+" (default: all)")
 	fs.StringVar(&f.out, "out", "", "folder for the evidence package (created with mode 0700; files 0600; default: "+defaultOutRoot+"/<scan-id>/, with "+defaultOutRoot+"/latest linking to the newest)")
@@ -85,68 +127,58 @@ func parseScanFlags(args []string, stderr io.Writer) (*scanFlags, error) {
 	fs.StringVar(&f.roleName, "role-name", awsenv.DefaultRoleName, "role assumed in each target account (name, or path/name)")
 	fs.StringVar(&f.externalID, "external-id", "", "external ID passed to sts:AssumeRole")
 	f.roleDuration = awsenv.DefaultRoleDuration
-	fs.Var(durationFlag{&f.roleDuration}, "role-duration", "lifetime of each assumed-role session, 15m to 12h (refreshed during long scans) (default 1h0m0s)")
+	fs.Var(durationFlag{&f.roleDuration}, "role-duration", "lifetime of each assumed-role session, 15m to 12h (refreshed during long scans)")
 	fs.IntVar(&f.accountConcurrency, "account-concurrency", engine.DefaultAccountConcurrency, "how many accounts are scanned at once")
 	fs.IntVar(&f.callConcurrency, "call-concurrency", fanout.DefaultLimit, "how many per-resource calls of one scope are made at once")
 	fs.Var(durationFlag{&f.timeout}, "timeout", "stop the scan after this long (e.g. 30m) and write what was collected; exit 5 (default: no limit)")
 	fs.StringVar(&f.config, "config", "", "YAML file of check thresholds and waivers (see posture.example.yaml; default: the built-in thresholds, no waivers)")
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return nil, err
-		}
-		return nil, usageError{err}
-	}
-	if fs.NArg() > 0 {
-		return nil, usagef("scan takes no arguments, got %q", fs.Args())
-	}
-	fs.Visit(func(fl *flag.Flag) {
-		if fl.Name == "out" {
-			f.outSet = true
-		}
-	})
+	return f
+}
+
+// checkScanFlags checks the parsed flags of `posture scan` and fills in
+// what follows from them.
+func checkScanFlags(fs *pflag.FlagSet, f *scanFlags) error {
+	f.outSet = fs.Changed("out")
 	if f.concurrency < 1 || f.maxAttempts < 1 || f.accountConcurrency < 1 || f.callConcurrency < 1 {
-		return nil, usagef("--concurrency, --account-concurrency, --call-concurrency and --max-attempts must be at least 1")
+		return usagef("--concurrency, --account-concurrency, --call-concurrency and --max-attempts must be at least 1")
 	}
 	if f.org && len(f.accounts) > 0 {
-		return nil, usagef("--org and --accounts cannot be combined: --org scans every account of the organization")
+		return usagef("--org and --accounts cannot be combined: --org scans every account of the organization")
 	}
 	if len(f.accounts) > 0 {
 		ids, err := accounts.ParseIDs(f.accounts)
 		if err != nil {
-			return nil, usagef("--accounts: %w", err)
+			return usagef("--accounts: %w", err)
 		}
 		f.accounts = ids
 	}
 	if f.roleDuration < awsenv.MinRoleDuration || f.roleDuration > awsenv.MaxRoleDuration {
-		return nil, usagef("--role-duration %s: want between %s and %s", f.roleDuration, awsenv.MinRoleDuration, awsenv.MaxRoleDuration)
+		return usagef("--role-duration %s: want between %s and %s", f.roleDuration, awsenv.MinRoleDuration, awsenv.MaxRoleDuration)
 	}
 	if strings.TrimSpace(f.roleName) == "" {
-		return nil, usagef("--role-name must not be empty")
+		return usagef("--role-name must not be empty")
 	}
 	if f.timeout < 0 {
-		return nil, usagef("--timeout %s: must not be negative", f.timeout)
+		return usagef("--timeout %s: must not be negative", f.timeout)
 	}
 	if f.logFormat != "text" && f.logFormat != "json" {
-		return nil, usagef("--log-format %q: want text or json", f.logFormat)
+		return usagef("--log-format %q: want text or json", f.logFormat)
 	}
 	if f.region != "" {
 		if !awsenv.IsRegionName(f.region) {
-			return nil, usagef("--region %q: not a region name (expected e.g. us-east-1)", f.region)
+			return usagef("--region %q: not a region name (expected e.g. us-east-1)", f.region)
 		}
 		if len(f.regions) == 0 {
 			// The AWS CLI's --region X means "in X": scan X only.
 			f.regions = listFlag{f.region}
 		}
 	}
-	return f, nil
+	return nil
 }
 
-// runScan runs `posture scan` and returns its exit code.
-func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
-	f, err := parseScanFlags(args, stderr)
-	if err != nil {
-		return 0, err
-	}
+// runScan runs `posture scan` with its parsed flags and returns its exit
+// code.
+func runScan(ctx context.Context, f *scanFlags, stdout, stderr io.Writer) (int, error) {
 	showProgress := isTerminal(stderr)
 	level := f.logLevel
 	if level == "" {
@@ -261,7 +293,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 	controls.Apply(scan, frameworks)
 	describeRun(scan, runInfo{
 		caller:     caller,
-		args:       args,
+		argv:       f.argv,
 		regions:    f.regions,
 		configFile: f.config,
 		configSum:  configSum,
@@ -410,7 +442,7 @@ func reachedAccounts(scan *model.Scan) (reached, total int) {
 // runInfo is what scan.json records of how the run was started.
 type runInfo struct {
 	caller     awsenv.Caller
-	args       []string
+	argv       []string
 	regions    []string
 	configFile string
 	configSum  string
@@ -422,7 +454,7 @@ type runInfo struct {
 // catalogue entries of the checks that ran.
 func describeRun(scan *model.Scan, info runInfo) {
 	scan.Scan.Principal = info.caller.ARN
-	scan.Scan.Invocation = commandLine(append([]string{"posture", "scan"}, info.args...))
+	scan.Scan.Invocation = commandLine(append([]string{"posture"}, info.argv...))
 	scan.Scan.RequestedRegions = append([]string(nil), info.regions...)
 	if len(scan.Scan.RequestedRegions) == 0 {
 		scan.Scan.RequestedRegions = []string{"all"}

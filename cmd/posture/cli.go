@@ -23,8 +23,8 @@ var version = "0.1.0-dev"
 const (
 	exitOK       = 0 // the scan ran, coverage is complete, no failure at or above --fail-on
 	exitError    = 1 // the scan could not run (credentials, identity, regions, output)
-	exitUsage    = 2 // bad command line or configuration
-	exitFailures = 3 // the scan ran and found failures at or above --fail-on
+	exitUsage    = 2 // bad command line, configuration or input file
+	exitFailures = 3 // the scan ran and found failures at or above --fail-on (diff: --fail-on-new)
 	exitGaps     = 4 // the scan ran but part of it could not be collected
 	// exitCancelled: the scan was interrupted (Ctrl-C, SIGTERM, --timeout);
 	// what was collected is written. It wins over 3 and 4.
@@ -43,12 +43,14 @@ const topUsage = `posture: AWS cloud posture scanner
 
 usage:
   posture scan [flags]       scan accounts and write evidence reports
+  posture diff [flags] OLD NEW
+                             compare two scan.json files: new, resolved, changed, not observed
   posture checks [--json]    list the check catalogue
   posture controls [--framework ID] [--framework-file FILE]
                              list the certification frameworks, or one framework's controls
   posture version            print the version
 
-Run 'posture scan -h' for the scan flags.
+Run 'posture scan -h' for the scan flags, 'posture diff -h' for the diff flags.
 `
 
 // run is the whole program; main only wires the process to it.
@@ -62,6 +64,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "scan":
 		var code int
 		code, err = runScan(ctx, args[1:], stdout, stderr)
+		if err == nil {
+			return code
+		}
+	case "diff":
+		var code int
+		code, err = runDiff(args[1:], stdout, stderr)
 		if err == nil {
 			return code
 		}

@@ -10,6 +10,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -25,6 +27,7 @@ import (
 	"github.com/posture-dev/posture/internal/fanout"
 	"github.com/posture-dev/posture/internal/model"
 	"github.com/posture-dev/posture/reports"
+	scandiff "github.com/posture-dev/posture/reports/diff"
 	"github.com/posture-dev/posture/scanners"
 )
 
@@ -46,6 +49,7 @@ type scanFlags struct {
 	logLevel      string
 	logFormat     string
 	config        string
+	baseline      string
 
 	accounts           listFlag
 	org                bool
@@ -85,6 +89,7 @@ func parseScanFlags(args []string, stderr io.Writer) (*scanFlags, error) {
 	fs.IntVar(&f.callConcurrency, "call-concurrency", fanout.DefaultLimit, "how many per-resource calls of one scope are made at once")
 	fs.DurationVar(&f.timeout, "timeout", 0, "stop the scan after this long (e.g. 30m) and write what was collected; exit 5 (default: no limit)")
 	fs.StringVar(&f.config, "config", "", "YAML file of check thresholds (see posture.example.yaml; default: the built-in thresholds)")
+	fs.StringVar(&f.baseline, "baseline", "", "an earlier scan.json to compare with: writes diff.json and carries each finding's first_seen forward")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return nil, err
@@ -170,6 +175,15 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 			return 0, usageError{err}
 		}
 	}
+	var baseline *model.Scan
+	if f.baseline != "" {
+		if baseline, err = reports.ReadScanFile(f.baseline); err != nil {
+			return 0, usagef("--baseline: %w", err)
+		}
+		if !slices.ContainsFunc(writers, func(w reports.Writer) bool { return w.Format() == "diff" }) {
+			writers = append(writers, reports.Diff{})
+		}
+	}
 	all := scanners.All()
 	catalogue := scanners.Catalogue(all)
 	selected, err := scanners.Select(catalogue, f.checks, f.excludeChecks)
@@ -232,11 +246,26 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 		catalogue:  catalogue,
 	})
 
-	if _, err := reports.WriteDir(f.out, reports.Input{Scan: scan}, writers); err != nil {
+	// After everything that sets a result's status (controls, waivers):
+	// the diff and first_seen compare final statuses.
+	var changes *model.Diff
+	scandiff.FirstSeen(scan, baseline)
+	if baseline != nil {
+		ref := scandiff.Ref(baseline)
+		scan.Scan.Baseline = &ref
+		changes = scandiff.Compute(baseline, scan)
+	}
+
+	if _, err := reports.WriteDir(f.out, reports.Input{Scan: scan, Diff: changes}, writers); err != nil {
 		return 0, err
 	}
 	if err := reports.WriteSummary(stderr, scan, f.out); err != nil {
 		return 0, fmt.Errorf("write summary: %w", err)
+	}
+	if changes != nil {
+		fmt.Fprintf(stderr, "since baseline %s (%s ago): %d new, %d resolved, %d changed, %d not observed, %d unchanged; see %s\n",
+			changes.Context.Old.ID, scandiff.Window(changes.Context.WindowSeconds), len(changes.New), len(changes.Resolved),
+			len(changes.Changed), len(changes.NotObserved), changes.UnchangedCount, filepath.Join(f.out, scandiff.FileName))
 	}
 	return exitCode(scan, failOn), nil
 }

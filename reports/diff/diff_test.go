@@ -132,7 +132,7 @@ func TestCategories(t *testing.T) {
 		{name: "FAIL to absent in a covered scope is resolved", old: []model.Result{sg1("FAIL")}, finding: sg1("FAIL"),
 			want: "resolved", counts: map[string]int{"resolved": 1}, from: "FAIL", to: ""},
 		{name: "FAIL to PASS in a scope with a gap is still resolved: a PASS is evidence", old: []model.Result{sg1("FAIL")}, new: []model.Result{sg1("PASS")},
-			mutate: func(_, n *model.Scan) { setGap(n, gap(acct, use1, "ec2", "DescribeVolumes", "AccessDenied")) },
+			mutate:  func(_, n *model.Scan) { setGap(n, gap(acct, use1, "ec2", "DescribeVolumes", "AccessDenied")) },
 			finding: sg1("FAIL"), want: "resolved", counts: map[string]int{"resolved": 1}, from: "FAIL", to: "PASS"},
 		{name: "PASS to FAIL is changed", old: []model.Result{sg1("PASS")}, new: []model.Result{sg1("FAIL")}, finding: sg1("FAIL"),
 			want: "changed", counts: map[string]int{"changed": 1}, from: "PASS", to: "FAIL"},
@@ -187,7 +187,9 @@ func TestCategories(t *testing.T) {
 			reason: "coverage gap in OLD (DescribeSecurityGroups: AccessDenied)", to: "FAIL"},
 		{name: "a gap in NEW makes OLD's findings not_observed, never resolved",
 			old: []model.Result{sg1("FAIL")}, new: []model.Result{scopeError(acct, admin, use1)},
-			mutate:  func(_, n *model.Scan) { setGap(n, gap(acct, use1, "ec2", "DescribeSecurityGroups", "UnauthorizedOperation")) },
+			mutate: func(_, n *model.Scan) {
+				setGap(n, gap(acct, use1, "ec2", "DescribeSecurityGroups", "UnauthorizedOperation"))
+			},
 			finding: sg1("FAIL"), want: "not_observed", counts: map[string]int{"not_observed": 1},
 			reason: "coverage gap in NEW (DescribeSecurityGroups: UnauthorizedOperation)", from: "FAIL"},
 		{name: "a PASS under a gap in NEW is not_observed too",
@@ -206,7 +208,9 @@ func TestCategories(t *testing.T) {
 			mutate:  func(o, _ *model.Scan) { setGap(o, gap(acct, use1, "ec2", "DescribeSecurityGroups", "AccessDenied")) },
 			finding: sg1("FAIL"), want: "outside_old_scope", counts: map[string]int{"outside_old_scope": 1, "outside_listed": 1}, to: "FAIL"},
 		{name: "a check not selected in NEW is not_observed", old: []model.Result{sg1("FAIL")},
-			mutate:  func(_, n *model.Scan) { n.Scan.Checks = slices.DeleteFunc(n.Scan.Checks, func(c string) bool { return c == admin }) },
+			mutate: func(_, n *model.Scan) {
+				n.Scan.Checks = slices.DeleteFunc(n.Scan.Checks, func(c string) bool { return c == admin })
+			},
 			finding: sg1("FAIL"), want: "not_observed", counts: map[string]int{"not_observed": 1}, reason: "check not selected in NEW", from: "FAIL"},
 		{name: "an account not in NEW is not_observed", old: []model.Result{res(acct2, admin, "FAIL", model.SeverityCritical, use1, "sg-2")},
 			mutate:  func(o, _ *model.Scan) { addAccount(o, acct2) },

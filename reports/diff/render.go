@@ -191,7 +191,8 @@ func transitionStates(t map[model.ControlState]map[model.ControlState]int) []mod
 // WriteText renders the diff for a person at a terminal: the two scans and
 // the window, warnings, counts per category, then the new findings (the
 // headline), resolved, changed, not observed, and the control changes per
-// framework. PASS entries of new and not observed are counted, not listed;
+// framework (with the transition matrix of a framework where a control
+// changed). PASS entries of new and not observed are counted, not listed;
 // diff.json has them all.
 func WriteText(w io.Writer, d *model.Diff) error {
 	ew := &errWriter{w: w}
@@ -252,7 +253,7 @@ func WriteText(w io.Writer, d *model.Diff) error {
 		}
 		tw.Flush()
 		states := transitionStates(fw.Transitions)
-		if len(states) == 0 {
+		if len(fw.Changes) == 0 || len(states) == 0 {
 			continue
 		}
 		ew.printf("    transitions (rows OLD, columns NEW):\n")
@@ -340,7 +341,7 @@ func WriteMarkdown(w io.Writer, d *model.Diff) error {
 			}
 		}
 		states := transitionStates(fw.Transitions)
-		if len(states) == 0 {
+		if len(fw.Changes) == 0 || len(states) == 0 {
 			continue
 		}
 		ew.printf("\nTransitions (rows OLD, columns NEW):\n\n| OLD \\ NEW |")

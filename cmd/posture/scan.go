@@ -263,7 +263,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 		return 0, fmt.Errorf("write summary: %w", err)
 	}
 	if changes != nil {
-		fmt.Fprintf(stderr, "since baseline %s (%s ago): %d new, %d resolved, %d changed, %d not observed, %d unchanged; see %s\n",
+		fmt.Fprintf(stderr, "since baseline %s (finished %s earlier): %d new, %d resolved, %d changed, %d not observed, %d unchanged; see %s\n",
 			changes.Context.Old.ID, scandiff.Window(changes.Context.WindowSeconds), len(changes.New), len(changes.Resolved),
 			len(changes.Changed), len(changes.NotObserved), changes.UnchangedCount, filepath.Join(f.out, scandiff.FileName))
 	}

@@ -47,6 +47,36 @@ func ReadScan(path string) (*model.Scan, error) {
 	return scan, nil
 }
 
+// ReadScanFile reads a scan.json file leniently, as a reader of another
+// version's output must: unknown fields (added by a newer schema-1 writer)
+// are ignored, but the document must still decode and pass Validate. Every
+// error names the file, so `posture diff` and `posture scan --baseline` can
+// say which of their inputs is bad.
+func ReadScanFile(path string) (*model.Scan, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read scan %s: %w", path, err)
+	}
+	scan, err := DecodeScanLenient(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a valid posture scan.json: %w", path, err)
+	}
+	return scan, nil
+}
+
+// DecodeScanLenient decodes a scan.json document, ignoring unknown fields,
+// and validates it. Trailing data after the document is an error.
+func DecodeScanLenient(data []byte) (*model.Scan, error) {
+	var scan model.Scan
+	if err := json.Unmarshal(data, &scan); err != nil {
+		return nil, fmt.Errorf("decode: %w", err)
+	}
+	if err := Validate(&scan); err != nil {
+		return nil, err
+	}
+	return &scan, nil
+}
+
 // DecodeScan decodes a scan.json document strictly (unknown fields are an
 // error, so a renamed field cannot pass unnoticed) and validates it.
 func DecodeScan(data []byte) (*model.Scan, error) {

@@ -45,6 +45,7 @@ func Writers() map[string]Writer {
 	return map[string]Writer{
 		"json": JSON{},
 		"csv":  CSV{},
+		"diff": Diff{},
 	}
 }
 
@@ -101,6 +102,18 @@ func WriteDir(dir string, in Input, writers []Writer) ([]string, error) {
 		}
 	}
 	return paths, nil
+}
+
+// WriteFile writes one file atomically with mode 0600, creating its
+// directory (mode 0700) when missing: what `posture diff --out FILE` uses.
+func WriteFile(path string, render func(io.Writer) error) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("create directory of %s: %w", path, err)
+	}
+	if err := writeFile(path, render); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
 }
 
 func writeFile(path string, render func(io.Writer) error) error {

@@ -27,8 +27,8 @@ var version = "0.1.0-dev"
 const (
 	exitOK       = 0 // the scan ran, coverage is complete, no failure at or above --fail-on
 	exitError    = 1 // the scan could not run (credentials, identity, regions, output)
-	exitUsage    = 2 // bad command line or configuration
-	exitFailures = 3 // the scan ran and found failures at or above --fail-on
+	exitUsage    = 2 // bad command line, configuration or input file
+	exitFailures = 3 // the scan ran and found failures at or above --fail-on (diff: --fail-on-new)
 	exitGaps     = 4 // the scan ran but part of it could not be collected
 	// exitCancelled: the scan was interrupted (Ctrl-C, SIGTERM, --timeout);
 	// what was collected is written. It wins over 3 and 4.
@@ -137,7 +137,7 @@ func newRootCommand(argv []string, stdout, stderr io.Writer) *cobra.Command {
 	root.SuggestionsMinimumDistance = 2
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()
-	root.AddCommand(newScanCommand(argv, stdout, stderr), newChecksCommand(stdout), newControlsCommand(stdout),
+	root.AddCommand(newScanCommand(argv, stdout, stderr), newDiffCommand(stdout, stderr), newChecksCommand(stdout), newControlsCommand(stdout),
 		&cobra.Command{
 			Use:   "version",
 			Short: "Print the version",

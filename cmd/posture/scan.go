@@ -9,6 +9,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -27,6 +29,7 @@ import (
 	"github.com/posture-dev/posture/internal/model"
 	"github.com/posture-dev/posture/internal/waivers"
 	"github.com/posture-dev/posture/reports"
+	scandiff "github.com/posture-dev/posture/reports/diff"
 	"github.com/posture-dev/posture/scanners"
 )
 
@@ -52,6 +55,7 @@ type scanFlags struct {
 	logLevel    string
 	logFormat   string
 	config      string
+	baseline    string
 
 	accounts           listFlag
 	org                bool
@@ -132,6 +136,7 @@ func bindScanFlags(fs *pflag.FlagSet) *scanFlags {
 	fs.IntVar(&f.callConcurrency, "call-concurrency", fanout.DefaultLimit, "how many per-resource calls of one scope are made at once")
 	fs.Var(durationFlag{&f.timeout}, "timeout", "stop the scan after this long (e.g. 30m) and write what was collected; exit 5 (default: no limit)")
 	fs.StringVar(&f.config, "config", "", "YAML file of check thresholds and waivers (see posture.example.yaml; default: the built-in thresholds, no waivers)")
+	fs.StringVar(&f.baseline, "baseline", "", "an earlier scan.json to compare with: writes diff.json and carries each finding's first_seen forward")
 	return f
 }
 
@@ -221,6 +226,15 @@ func runScan(ctx context.Context, f *scanFlags, stdout, stderr io.Writer) (int, 
 			return 0, usageError{err}
 		}
 	}
+	var baseline *model.Scan
+	if f.baseline != "" {
+		if baseline, err = reports.ReadScanFile(f.baseline); err != nil {
+			return 0, usagef("--baseline: %w", err)
+		}
+		if !slices.ContainsFunc(writers, func(w reports.Writer) bool { return w.Format() == "diff" }) {
+			writers = append(writers, reports.Diff{})
+		}
+	}
 	all := scanners.All()
 	catalogue := scanners.Catalogue(all)
 	selected, err := scanners.Select(catalogue, f.checks, f.excludeChecks)
@@ -300,8 +314,18 @@ func runScan(ctx context.Context, f *scanFlags, stdout, stderr io.Writer) (int, 
 		catalogue:  catalogue,
 	})
 
+	// After everything that sets a result's status (controls, waivers):
+	// the diff and first_seen compare final statuses.
+	var changes *model.Diff
+	scandiff.FirstSeen(scan, baseline)
+	if baseline != nil {
+		ref := scandiff.Ref(baseline)
+		scan.Scan.Baseline = &ref
+		changes = scandiff.Compute(baseline, scan)
+	}
+
 	dir := out.folder(scan.Scan.ID)
-	if _, err := reports.WriteDir(dir, reports.Input{Scan: scan}, writers); err != nil {
+	if _, err := reports.WriteDir(dir, reports.Input{Scan: scan, Diff: changes}, writers); err != nil {
 		return 0, err
 	}
 	if err := out.finish(scan.Scan.ID); err != nil {
@@ -309,6 +333,11 @@ func runScan(ctx context.Context, f *scanFlags, stdout, stderr io.Writer) (int, 
 	}
 	if err := reports.WriteSummary(stderr, scan, dir); err != nil {
 		return 0, fmt.Errorf("write summary: %w", err)
+	}
+	if changes != nil {
+		fmt.Fprintf(stderr, "since baseline %s (finished %s earlier): %d new, %d resolved, %d changed, %d not observed, %d unchanged; see %s\n",
+			changes.Context.Old.ID, scandiff.Window(changes.Context.WindowSeconds), len(changes.New), len(changes.Resolved),
+			len(changes.Changed), len(changes.NotObserved), changes.UnchangedCount, filepath.Join(dir, scandiff.FileName))
 	}
 	code, why := exitCode(scan, failOn)
 	if why != "" {

@@ -429,6 +429,21 @@ type DiffContext struct {
 	// catalogues, so that a difference of selection is not read as a
 	// difference of posture.
 	Warnings []string `json:"warnings"`
+	// OutsideOldScope lists the findings of NEW whose scope or check OLD did
+	// not cover (a new account or region, a check OLD did not run, a scope
+	// OLD could not collect): they are not "new", they were never compared.
+	// Only FAIL, MUTED and per-resource ERROR findings are listed, each with
+	// a Reason; OutsideOldScopeCount counts them all, PASS included.
+	OutsideOldScope      []DiffEntry `json:"outside_old_scope"`
+	OutsideOldScopeCount int         `json:"outside_old_scope_count"`
+	// RemovedCount counts findings of OLD that were not FAIL (PASS, MUTED,
+	// per-resource ERROR) and are absent from a scope NEW covered: the
+	// resource was deleted or left the check's scope.
+	RemovedCount int `json:"removed_count"`
+	// OldGaps and NewGaps count each scan's coverage gaps (coverage entries
+	// with status error).
+	OldGaps int `json:"old_gaps"`
+	NewGaps int `json:"new_gaps"`
 }
 
 // DiffEntry is one finding in a diff category.

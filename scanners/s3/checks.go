@@ -141,10 +141,11 @@ func evaluateBucket(inv *Inventory, b Bucket) check.Finding {
 		}
 	}
 	policyErr := b.PolicyError
-	publicStmts, err := PublicStatements(b.Policy)
+	analysis, err := AnalysePolicy(b.Policy)
 	if policyErr == "" && err != nil {
 		policyErr = err.Error()
 	}
+	publicStmts := analysis.Public
 	if policyErr != "" {
 		unreadable = append(unreadable, "policy: "+policyErr)
 	}
@@ -153,6 +154,9 @@ func evaluateBucket(inv *Inventory, b Bucket) check.Finding {
 	}
 	if len(publicStmts) > 0 {
 		evidence["public_statements"] = publicStmts
+	}
+	if policyErr == "" && len(analysis.Narrowed) > 0 {
+		evidence["narrowed_statements"] = analysis.Narrowed
 	}
 
 	blockUnknown := b.BlockError != "" || inv.AccountBlockError != ""
@@ -186,6 +190,10 @@ func evaluateBucket(inv *Inventory, b Bucket) check.Finding {
 	case len(neutral) > 0:
 		return check.Pass("", "", fmt.Sprintf("bucket %s has public settings that Block Public Access neutralises: %s", b.Name, strings.Join(neutral, "; ")), evidence)
 	}
+	if policyErr == "" && len(analysis.Narrowed) > 0 {
+		return check.Pass("", "", fmt.Sprintf("bucket %s grants no public access in its ACL or policy: its policy's allows to everyone are confined by deny statements (%s)",
+			b.Name, describeNarrowed(analysis.Narrowed)), evidence)
+	}
 	return check.Pass("", "", fmt.Sprintf("bucket %s grants no public access in its ACL or policy", b.Name), evidence)
 }
 
@@ -209,6 +217,18 @@ func describeStatements(stmts []PublicStatement) string {
 			name = "statement without Sid"
 		}
 		parts = append(parts, fmt.Sprintf("%s: %s, %s", name, s.Reason, strings.Join(s.Actions, " ")))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func describeNarrowed(stmts []NarrowedStatement) string {
+	var parts []string
+	for _, s := range stmts {
+		name := s.Sid
+		if name == "" {
+			name = "statement without Sid"
+		}
+		parts = append(parts, fmt.Sprintf("%s: %s narrowed by %s", name, strings.Join(s.Actions, " "), strings.Join(s.By, ", ")))
 	}
 	return strings.Join(parts, "; ")
 }

@@ -72,6 +72,17 @@ func bucketARN(partition, name string) string {
 	return check.ARN(partition, "s3", "", "", name)
 }
 
+// unlocated returns the ERROR finding of a bucket whose region could not be
+// read: nothing else about it was read, and it may be in a scanned region.
+// Its result stays on the account's global scope.
+func unlocated(b Bucket) (check.Finding, bool) {
+	if b.LocationError == "" {
+		return check.Finding{}, false
+	}
+	return check.Error("", "", fmt.Sprintf("could not find the region of bucket %s (GetBucketLocation): %s", b.Name, b.LocationError),
+		map[string]any{"location_error": b.LocationError}), true
+}
+
 func blockEvidence(b *PublicAccessBlock) any {
 	if b == nil {
 		return "not configured"
@@ -87,7 +98,10 @@ func blockEvidence(b *PublicAccessBlock) any {
 func bucketPublicCheck(inv *Inventory) []check.Finding {
 	var out []check.Finding
 	for _, b := range inv.Buckets {
-		f := evaluateBucket(inv, b)
+		f, ok := unlocated(b)
+		if !ok {
+			f = evaluateBucket(inv, b)
+		}
 		f.ResourceID, f.ResourceARN, f.Region = b.Name, bucketARN(inv.Partition, b.Name), b.Region
 		out = append(out, f)
 	}
@@ -253,7 +267,10 @@ func accountBlockCheck(inv *Inventory) []check.Finding {
 func bucketUnencryptedCheck(inv *Inventory) []check.Finding {
 	var out []check.Finding
 	for _, b := range inv.Buckets {
-		f := evaluateEncryption(b)
+		f, ok := unlocated(b)
+		if !ok {
+			f = evaluateEncryption(b)
+		}
 		f.ResourceID, f.ResourceARN, f.Region = b.Name, bucketARN(inv.Partition, b.Name), b.Region
 		out = append(out, f)
 	}
@@ -293,7 +310,10 @@ func evaluateEncryption(b Bucket) check.Finding {
 func bucketTLSCheck(inv *Inventory) []check.Finding {
 	var out []check.Finding
 	for _, b := range inv.Buckets {
-		f := evaluateTLS(inv.Partition, b)
+		f, ok := unlocated(b)
+		if !ok {
+			f = evaluateTLS(inv.Partition, b)
+		}
 		f.ResourceID, f.ResourceARN, f.Region = b.Name, bucketARN(inv.Partition, b.Name), b.Region
 		out = append(out, f)
 	}

@@ -55,13 +55,19 @@ func Collect(ctx context.Context, scope check.Scope, gaps *check.Gaps) *Inventor
 	return inv
 }
 
+// listBucketsPageSize is the page size asked of ListBuckets (MaxBuckets,
+// 1-10,000).
+const listBucketsPageSize = 1000
+
 // listBuckets returns every bucket with its region: the region ListBuckets
 // reports, else GetBucketLocation. A bucket whose location cannot be read is
 // recorded as a gap and returned with LocationError set and no region. At
 // most limit GetBucketLocation calls run at once.
 func listBuckets(ctx context.Context, api *s3.Client, limit int, gaps *check.Gaps) ([]Bucket, error) {
 	var buckets []Bucket
-	p := s3.NewListBucketsPaginator(api, &s3.ListBucketsInput{})
+	// Without MaxBuckets, ListBuckets answers in one piece, and AWS refuses
+	// that for accounts with more than 10,000 buckets: ask for pages.
+	p := s3.NewListBucketsPaginator(api, &s3.ListBucketsInput{MaxBuckets: aws.Int32(listBucketsPageSize)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {

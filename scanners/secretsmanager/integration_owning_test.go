@@ -51,7 +51,9 @@ func TestRDSManagedSecretAgainstEmulator(t *testing.T) {
 	if gaps := scan.Gaps(); len(gaps) > 0 {
 		t.Fatalf("coverage gaps: %+v", gaps)
 	}
-	k := func(check, name string) scantest.Key { return scantest.Key{Check: check, Region: "us-east-1", Resource: name} }
+	k := func(check, name string) scantest.Key {
+		return scantest.Key{Check: check, Region: "us-east-1", Resource: name}
+	}
 	// The emulator configures no rotation for the managed secret.
 	scantest.ExpectExactly(t, scan, checks[0], map[scantest.Key]model.Status{
 		k(checks[0], managed): model.StatusFail, k(checks[0], "app-token"): model.StatusFail,

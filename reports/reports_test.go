@@ -520,3 +520,37 @@ func TestWriteSummaryReportsWriteErrors(t *testing.T) {
 		t.Error("WriteSummary to a failing writer returned nil")
 	}
 }
+
+// TestWriteSummaryWorstUsesHighestFailureSeverity: a check whose results
+// carry their own severity (ACM: an expiring certificate medium, an expired
+// one high) ranks by the highest severity among its failures, whichever
+// failure came first, and a passing result's severity does not count.
+func TestWriteSummaryWorstUsesHighestFailureSeverity(t *testing.T) {
+	scan := &model.Scan{Scan: model.ScanInfo{ID: "scan-0003"}}
+	acm := func(status model.Status, sev model.Severity, id string) model.Result {
+		r := result("acm-certificate-expiring", status, sev, "us-east-1", id)
+		r.Family = model.FamilyCredentials
+		return r
+	}
+	scan.Results = []model.Result{
+		acm(model.StatusPass, model.SeverityCritical, "c-0"), // a PASS never ranks a check
+		acm(model.StatusFail, model.SeverityMedium, "c-1"),
+		acm(model.StatusFail, model.SeverityMedium, "c-2"),
+		acm(model.StatusFail, model.SeverityHigh, "c-3"),
+		result("ec2-sg-default-not-restricted", model.StatusFail, model.SeverityMedium, "us-east-1", "sg-1"),
+		result("ec2-sg-default-not-restricted", model.StatusFail, model.SeverityMedium, "us-east-1", "sg-2"),
+		result("ec2-sg-default-not-restricted", model.StatusFail, model.SeverityMedium, "us-east-1", "sg-3"),
+		result("ec2-sg-default-not-restricted", model.StatusFail, model.SeverityMedium, "us-east-1", "sg-4"),
+	}
+	var buf bytes.Buffer
+	if err := WriteSummary(&buf, scan, ""); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	want := "\nworst failing checks:\n" +
+		fmt.Sprintf("  %-9s %-38s %d failed\n", "high", "acm-certificate-expiring", 3) +
+		fmt.Sprintf("  %-9s %-38s %d failed\n", "medium", "ec2-sg-default-not-restricted", 4)
+	if !strings.Contains(out, want) {
+		t.Errorf("summary does not rank by the highest failing severity; want\n%s\nin\n%s", want, out)
+	}
+}

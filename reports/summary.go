@@ -50,10 +50,18 @@ func WriteSummary(w io.Writer, scan *model.Scan, outDir string) error {
 		byFamily[r.Family].add(r.Status)
 		if r.Status == model.StatusFail {
 			bySeverity[r.Severity]++
-			if byCheck[r.CheckID] == nil {
-				byCheck[r.CheckID] = &checkTally{id: r.CheckID, severity: r.Severity}
+			tally := byCheck[r.CheckID]
+			if tally == nil {
+				tally = &checkTally{id: r.CheckID, severity: r.Severity}
+				byCheck[r.CheckID] = tally
 			}
-			byCheck[r.CheckID].failed++
+			// A result may carry its own severity (an expired certificate is
+			// high, one about to expire medium): a check ranks by its worst
+			// failure, not by whichever failure came first.
+			if r.Severity.Rank() > tally.severity.Rank() {
+				tally.severity = r.Severity
+			}
+			tally.failed++
 		}
 	}
 

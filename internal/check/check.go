@@ -61,6 +61,9 @@ type Finding struct {
 	// Severity overrides the check's default severity for this result when
 	// set (an expired certificate is high, one about to expire medium).
 	Severity model.Severity
+	// ResourceType overrides the check's resource type for this result when
+	// set (rds-snapshot-public judges DB snapshots and DB cluster snapshots).
+	ResourceType string
 }
 
 // Pass builds a passing finding.
@@ -335,6 +338,10 @@ func result(m Meta, scope Scope, f Finding) model.Result {
 	if f.Severity != "" {
 		severity = f.Severity
 	}
+	resourceType := m.ResourceType
+	if f.ResourceType != "" {
+		resourceType = f.ResourceType
+	}
 	return model.Result{
 		CheckID:      m.ID,
 		Status:       f.Status,
@@ -343,7 +350,7 @@ func result(m Meta, scope Scope, f Finding) model.Result {
 		AccountID:    scope.AccountID,
 		Region:       region,
 		Service:      m.Service,
-		ResourceType: m.ResourceType,
+		ResourceType: resourceType,
 		ResourceID:   f.ResourceID,
 		ResourceARN:  f.ResourceARN,
 		Message:      f.Message,

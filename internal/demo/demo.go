@@ -153,7 +153,9 @@
 // ec2-sg-default-not-restricted and ec2-nacl-open-admin-port), in us-east-1,
 // eu-west-1 and every other region moto emulates (created on first use); the
 // automated DB snapshots moto takes at DB creation
-// ("rds:acme-prod-orders-<date>", private: PASS for rds-snapshot-public); the
+// ("rds:acme-prod-orders-<date>", private: PASS for rds-snapshot-public), and
+// likewise of each Aurora cluster (DB cluster snapshots "rds:<cluster>-<date>",
+// judged by both snapshot checks, encrypted as their cluster is); the
 // instances' root volumes (unencrypted, as EBS encryption by default is set
 // after the instances start); the AMIs' root snapshots; the
 // replication groups' member cache clusters; two KMS keys with rotation on;

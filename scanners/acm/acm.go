@@ -1,10 +1,12 @@
-// Package acm collects the issued ACM certificates of one region (their
-// metadata only: never a private key) and holds the expiry check.
+// Package acm collects the issued and expired ACM certificates of one
+// region (their metadata only: never a private key) and holds the expiry
+// check.
 package acm
 
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,7 +21,8 @@ import (
 
 // Inventory parts.
 const (
-	// PartCertificates is ListCertificates of the ISSUED certificates.
+	// PartCertificates is ListCertificates of the ISSUED and EXPIRED
+	// certificates.
 	PartCertificates = "certificates"
 	// PartCertificateDetails is DescribeCertificate, called only for a
 	// certificate whose summary lacks NotAfter.
@@ -34,13 +37,16 @@ type Inventory struct {
 	Certificates []Certificate `json:"certificates"`
 }
 
-// Certificate is one ISSUED certificate.
+// Certificate is one ISSUED or EXPIRED certificate.
 type Certificate struct {
-	ARN        string     `json:"arn"`
-	DomainName string     `json:"domain_name"`
-	Type       string     `json:"type,omitempty"` // AMAZON_ISSUED, IMPORTED, PRIVATE
-	InUse      bool       `json:"in_use"`
-	NotAfter   *time.Time `json:"not_after,omitempty"`
+	ARN        string `json:"arn"`
+	DomainName string `json:"domain_name"`
+	// Status is ISSUED or EXPIRED (ACM moves a certificate that has expired
+	// to EXPIRED).
+	Status   string     `json:"status,omitempty"`
+	Type     string     `json:"type,omitempty"` // AMAZON_ISSUED, IMPORTED, PRIVATE
+	InUse    bool       `json:"in_use"`
+	NotAfter *time.Time `json:"not_after,omitempty"`
 	// DetailError is set when NotAfter had to be read with DescribeCertificate
 	// and that failed.
 	DetailError string `json:"detail_error,omitempty"`
@@ -58,8 +64,13 @@ func Scanner() check.Service[Inventory] {
 	return check.Service[Inventory]{Name: "acm", Collect: Collect, List: Checks()}
 }
 
-// Collect lists the region's ISSUED certificates of every key type (by
-// default ListCertificates returns RSA certificates only).
+// listedStatuses are the certificate statuses listed: ISSUED, and EXPIRED,
+// where ACM moves a certificate once it has expired (an ISSUED-only listing
+// never sees an expired certificate).
+var listedStatuses = []types.CertificateStatus{types.CertificateStatusIssued, types.CertificateStatusExpired}
+
+// Collect lists the region's ISSUED and EXPIRED certificates of every key
+// type (by default ListCertificates returns RSA certificates only).
 func Collect(ctx context.Context, scope check.Scope, gaps *check.Gaps) *Inventory {
 	return collect(ctx, acm.NewFromConfig(scope.Config), scope, gaps)
 }
@@ -70,7 +81,7 @@ func collect(ctx context.Context, api API, scope check.Scope, gaps *check.Gaps) 
 		return inv
 	}
 	p := acm.NewListCertificatesPaginator(api, &acm.ListCertificatesInput{
-		CertificateStatuses: []types.CertificateStatus{types.CertificateStatusIssued},
+		CertificateStatuses: listedStatuses,
 		Includes:            &types.Filters{KeyTypes: types.KeyAlgorithm("").Values()},
 	})
 	for p.HasMorePages() {
@@ -81,11 +92,11 @@ func collect(ctx context.Context, api API, scope check.Scope, gaps *check.Gaps) 
 			return inv
 		}
 		for _, c := range page.CertificateSummaryList {
-			if c.Status != "" && c.Status != types.CertificateStatusIssued {
+			if c.Status != "" && !slices.Contains(listedStatuses, c.Status) {
 				continue
 			}
 			inv.Certificates = append(inv.Certificates, Certificate{
-				ARN: aws.ToString(c.CertificateArn), DomainName: aws.ToString(c.DomainName), Type: string(c.Type),
+				ARN: aws.ToString(c.CertificateArn), DomainName: aws.ToString(c.DomainName), Status: string(c.Status), Type: string(c.Type),
 				InUse: aws.ToBool(c.InUse), NotAfter: utc(c.NotAfter),
 			})
 		}
@@ -154,6 +165,9 @@ func expiringCheck(inv *Inventory, p check.Params) []check.Finding {
 	for _, c := range inv.Certificates {
 		id := CertificateID(c.ARN)
 		evidence := map[string]any{"domain_name": c.DomainName, "type": c.Type, "in_use": c.InUse, "warning_days": warn, "source": "ListCertificates"}
+		if c.Status != "" {
+			evidence["status"] = c.Status
+		}
 		if c.NotAfter == nil {
 			msg := fmt.Sprintf("certificate for %s has no expiry date", c.DomainName)
 			if c.DetailError != "" {
@@ -167,7 +181,7 @@ func expiringCheck(inv *Inventory, p check.Params) []check.Finding {
 		days := int(left / (24 * time.Hour))
 		evidence["days_left"] = days
 		switch {
-		case !c.NotAfter.After(p.Now):
+		case !c.NotAfter.After(p.Now) || c.Status == string(types.CertificateStatusExpired):
 			f := check.Fail(id, c.ARN, fmt.Sprintf("certificate for %s expired on %s", c.DomainName, c.NotAfter.Format(time.DateOnly)), evidence)
 			f.Severity = model.SeverityHigh
 			out = append(out, f)

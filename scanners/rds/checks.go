@@ -28,14 +28,15 @@ func Checks() []check.Check[Inventory] {
 		},
 		{
 			Meta: check.Meta{
-				ID: "rds-snapshot-public", Title: "RDS DB snapshot is restorable by anyone",
-				Family: model.FamilyPublicExposure, Service: "rds", Severity: model.SeverityCritical, ResourceType: "AWS::RDS::DBSnapshot",
-				Rationale:   "A public DB snapshot can be restored into any AWS account, with every row of the database.",
-				Remediation: "Remove 'all' from the snapshot's restore attribute (ModifyDBSnapshotAttribute); share with named accounts only.",
-				References:  []string{"https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ShareSnapshot.html", "https://docs.aws.amazon.com/securityhub/latest/userguide/rds-controls.html#rds-1"},
+				ID: "rds-snapshot-public", Title: "RDS DB snapshot or DB cluster snapshot is restorable by anyone",
+				Family: model.FamilyPublicExposure, Service: "rds", Severity: model.SeverityCritical, ResourceType: snapshotResourceType,
+				Rationale:   "A public DB snapshot or DB cluster snapshot (Aurora, Multi-AZ DB cluster) can be restored into any AWS account, with every row of the database.",
+				Remediation: "Remove 'all' from the snapshot's restore attribute (ModifyDBSnapshotAttribute, ModifyDBClusterSnapshotAttribute); share with named accounts only.",
+				References: []string{"https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ShareSnapshot.html", "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-share-snapshot.html",
+					"https://docs.aws.amazon.com/securityhub/latest/userguide/rds-controls.html#rds-1"},
 			},
 			Needs: []string{PartSnapshots},
-			Reads: []string{PartSnapshotPermissions},
+			Reads: []string{PartSnapshotPermissions, PartClusterSnapshots, PartClusterSnapshotPermissions},
 			Eval:  snapshotPublicCheck,
 		},
 		{
@@ -73,13 +74,14 @@ func Checks() []check.Check[Inventory] {
 		},
 		{
 			Meta: check.Meta{
-				ID: "rds-snapshot-unencrypted", Title: "RDS DB snapshot is not encrypted",
-				Family: model.FamilyUnencrypted, Service: "rds", Severity: model.SeverityMedium, ResourceType: "AWS::RDS::DBSnapshot",
-				Rationale:   "An unencrypted DB snapshot holds a full copy of the database in clear, and anything restored from it is unencrypted too.",
-				Remediation: "Copy the snapshot with a KMS key (CopyDBSnapshot with KmsKeyId), delete the unencrypted one, and encrypt the source instance.",
+				ID: "rds-snapshot-unencrypted", Title: "RDS DB snapshot or DB cluster snapshot is not encrypted",
+				Family: model.FamilyUnencrypted, Service: "rds", Severity: model.SeverityMedium, ResourceType: snapshotResourceType,
+				Rationale:   "An unencrypted DB snapshot or DB cluster snapshot holds a full copy of the database in clear, and anything restored from it is unencrypted too.",
+				Remediation: "Copy the snapshot with a KMS key (CopyDBSnapshot or CopyDBClusterSnapshot with KmsKeyId), delete the unencrypted one, and encrypt the source instance or cluster.",
 				References:  []string{"https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_CopySnapshot.html", "https://docs.aws.amazon.com/securityhub/latest/userguide/rds-controls.html#rds-4"},
 			},
 			Needs: []string{PartSnapshots},
+			Reads: []string{PartClusterSnapshots},
 			Eval:  snapshotUnencryptedCheck,
 		},
 	}
@@ -105,26 +107,56 @@ func instancePublicCheck(inv *Inventory) []check.Finding {
 	return out
 }
 
+// allSnapshots returns the DB snapshots, then the DB cluster snapshots.
+func allSnapshots(inv *Inventory) []DBSnapshot {
+	return append(append([]DBSnapshot{}, inv.Snapshots...), inv.ClusterSnapshots...)
+}
+
+// snapshotKind names a snapshot in messages and gives its resource type
+// and the evidence key of its source.
+func snapshotKind(s DBSnapshot) (name, resourceType, sourceKey, source string) {
+	if s.ClusterID != "" {
+		return "DB cluster snapshot", clusterSnapshotResourceType, "db_cluster", s.ClusterID
+	}
+	return "DB snapshot", snapshotResourceType, "db_instance", s.InstanceID
+}
+
+// clusterSnapshotsUnlisted is the ERROR finding of a scope whose DB cluster
+// snapshots could not be listed, if they could not.
+func clusterSnapshotsUnlisted(inv *Inventory) []check.Finding {
+	if inv.ClusterSnapshotsError == "" {
+		return nil
+	}
+	f := check.Error("", "", "could not list the DB cluster snapshots (DescribeDBClusterSnapshots): "+inv.ClusterSnapshotsError,
+		map[string]any{"missing_part": PartClusterSnapshots, "operation": "DescribeDBClusterSnapshots"})
+	f.ResourceType = clusterSnapshotResourceType
+	return []check.Finding{f}
+}
+
 func snapshotPublicCheck(inv *Inventory) []check.Finding {
 	var out []check.Finding
-	for _, s := range inv.Snapshots {
-		evidence := map[string]any{"snapshot_type": s.Type, "db_instance": s.InstanceID, "encrypted": s.Encrypted}
+	for _, s := range allSnapshots(inv) {
+		kind, resourceType, sourceKey, source := snapshotKind(s)
+		evidence := map[string]any{"snapshot_type": s.Type, sourceKey: source, "encrypted": s.Encrypted}
 		if len(s.SharedWith) > 0 {
 			evidence["shared_with_accounts"] = s.SharedWith
 		}
+		var f check.Finding
 		switch {
 		case s.PermissionsError != "":
-			out = append(out, check.Error(s.ID, s.ARN, "could not read the snapshot's restore attribute: "+s.PermissionsError, evidence))
+			f = check.Error(s.ID, s.ARN, "could not read the snapshot's restore attribute: "+s.PermissionsError, evidence)
 		case s.Public:
 			evidence["restore"] = "all"
-			out = append(out, check.Fail(s.ID, s.ARN, fmt.Sprintf("DB snapshot %s is restorable by all AWS accounts", s.ID), evidence))
+			f = check.Fail(s.ID, s.ARN, fmt.Sprintf("%s %s is restorable by all AWS accounts", kind, s.ID), evidence)
 		case s.Type != "manual":
-			out = append(out, check.Pass(s.ID, s.ARN, fmt.Sprintf("DB snapshot %s is %s and cannot be shared", s.ID, s.Type), evidence))
+			f = check.Pass(s.ID, s.ARN, fmt.Sprintf("%s %s is %s and cannot be shared", kind, s.ID, s.Type), evidence)
 		default:
-			out = append(out, check.Pass(s.ID, s.ARN, fmt.Sprintf("DB snapshot %s is not public", s.ID), evidence))
+			f = check.Pass(s.ID, s.ARN, fmt.Sprintf("%s %s is not public", kind, s.ID), evidence)
 		}
+		f.ResourceType = resourceType
+		out = append(out, f)
 	}
-	return out
+	return append(out, clusterSnapshotsUnlisted(inv)...)
 }
 
 // instanceOutsideVPCCheck fails a DB instance whose DB subnet group is missing
@@ -173,13 +205,15 @@ func clusterUnencryptedCheck(inv *Inventory) []check.Finding {
 
 func snapshotUnencryptedCheck(inv *Inventory) []check.Finding {
 	var out []check.Finding
-	for _, s := range inv.Snapshots {
-		evidence := map[string]any{"snapshot_type": s.Type, "db_instance": s.InstanceID, "encrypted": s.Encrypted, "kms_key_id": s.KMSKeyID}
+	for _, s := range allSnapshots(inv) {
+		kind, resourceType, sourceKey, source := snapshotKind(s)
+		evidence := map[string]any{"snapshot_type": s.Type, sourceKey: source, "encrypted": s.Encrypted, "kms_key_id": s.KMSKeyID}
+		f := check.Pass(s.ID, s.ARN, fmt.Sprintf("%s %s is encrypted", kind, s.ID), evidence)
 		if !s.Encrypted {
-			out = append(out, check.Fail(s.ID, s.ARN, fmt.Sprintf("DB snapshot %s is not encrypted", s.ID), evidence))
-			continue
+			f = check.Fail(s.ID, s.ARN, fmt.Sprintf("%s %s is not encrypted", kind, s.ID), evidence)
 		}
-		out = append(out, check.Pass(s.ID, s.ARN, fmt.Sprintf("DB snapshot %s is encrypted", s.ID), evidence))
+		f.ResourceType = resourceType
+		out = append(out, f)
 	}
-	return out
+	return append(out, clusterSnapshotsUnlisted(inv)...)
 }

@@ -15,12 +15,15 @@ type API interface {
 	rds.DescribeDBInstancesAPIClient
 	rds.DescribeDBClustersAPIClient
 	rds.DescribeDBSnapshotsAPIClient
+	rds.DescribeDBClusterSnapshotsAPIClient
 	DescribeDBSnapshotAttributes(ctx context.Context, in *rds.DescribeDBSnapshotAttributesInput, optFns ...func(*rds.Options)) (*rds.DescribeDBSnapshotAttributesOutput, error)
+	DescribeDBClusterSnapshotAttributes(ctx context.Context, in *rds.DescribeDBClusterSnapshotAttributesInput, optFns ...func(*rds.Options)) (*rds.DescribeDBClusterSnapshotAttributesOutput, error)
 }
 
-// Collect gathers the region's DB instances, DB clusters and DB snapshots
-// (every page), and the restore attribute of each manual snapshot: no list
-// call reports it. It calls only what the selected checks need.
+// Collect gathers the region's DB instances, DB clusters, DB snapshots and
+// DB cluster snapshots (every page), and the restore attribute of each
+// manual snapshot: no list call reports it. It calls only what the selected
+// checks need.
 func Collect(ctx context.Context, scope check.Scope, gaps *check.Gaps) *Inventory {
 	return collect(ctx, rds.NewFromConfig(scope.Config), scope, gaps)
 }
@@ -91,7 +94,63 @@ func collect(ctx context.Context, api API, scope check.Scope, gaps *check.Gaps) 
 			collectSnapshotPermissions(ctx, api, inv.Snapshots, scope.CallConcurrency, gaps)
 		}
 	}
+	if scope.Wants(PartClusterSnapshots) {
+		p := rds.NewDescribeDBClusterSnapshotsPaginator(api, &rds.DescribeDBClusterSnapshotsInput{})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				gaps.Add(PartClusterSnapshots, "DescribeDBClusterSnapshots", "", err)
+				inv.ClusterSnapshots, inv.ClusterSnapshotsError = nil, check.ErrorText(err)
+				break
+			}
+			for _, s := range page.DBClusterSnapshots {
+				inv.ClusterSnapshots = append(inv.ClusterSnapshots, DBSnapshot{
+					ID: aws.ToString(s.DBClusterSnapshotIdentifier), ARN: aws.ToString(s.DBClusterSnapshotArn),
+					ClusterID: aws.ToString(s.DBClusterIdentifier), Type: aws.ToString(s.SnapshotType),
+					Encrypted: aws.ToBool(s.StorageEncrypted), KMSKeyID: aws.ToString(s.KmsKeyId),
+				})
+			}
+		}
+		if scope.Wants(PartClusterSnapshotPermissions) {
+			collectClusterSnapshotPermissions(ctx, api, inv.ClusterSnapshots, scope.CallConcurrency, gaps)
+		}
+	}
 	return inv
+}
+
+func collectClusterSnapshotPermissions(ctx context.Context, api API, snaps []DBSnapshot, limit int, gaps *check.Gaps) {
+	fanout.Each(ctx, len(snaps), limit, func(ctx context.Context, i int) {
+		s := &snaps[i]
+		if s.Type != "manual" {
+			return // automated snapshots cannot be shared
+		}
+		out, err := api.DescribeDBClusterSnapshotAttributes(ctx, &rds.DescribeDBClusterSnapshotAttributesInput{DBClusterSnapshotIdentifier: aws.String(s.ID)})
+		if err != nil {
+			gaps.Add(PartClusterSnapshotPermissions, "DescribeDBClusterSnapshotAttributes", s.ID, err)
+			s.PermissionsError = check.ErrorText(err)
+			return
+		}
+		if out.DBClusterSnapshotAttributesResult == nil {
+			return
+		}
+		for _, attr := range out.DBClusterSnapshotAttributesResult.DBClusterSnapshotAttributes {
+			if aws.ToString(attr.AttributeName) == "restore" {
+				s.Public, s.SharedWith = restoreValues(attr.AttributeValues)
+			}
+		}
+	})
+}
+
+// restoreValues splits a restore attribute into "all" and named accounts.
+func restoreValues(values []string) (public bool, accounts []string) {
+	for _, v := range values {
+		if v == "all" {
+			public = true
+		} else {
+			accounts = append(accounts, v)
+		}
+	}
+	return public, accounts
 }
 
 func collectSnapshotPermissions(ctx context.Context, api API, snaps []DBSnapshot, limit int, gaps *check.Gaps) {
@@ -110,15 +169,8 @@ func collectSnapshotPermissions(ctx context.Context, api API, snaps []DBSnapshot
 			return
 		}
 		for _, attr := range out.DBSnapshotAttributesResult.DBSnapshotAttributes {
-			if aws.ToString(attr.AttributeName) != "restore" {
-				continue
-			}
-			for _, v := range attr.AttributeValues {
-				if v == "all" {
-					s.Public = true
-				} else {
-					s.SharedWith = append(s.SharedWith, v)
-				}
+			if aws.ToString(attr.AttributeName) == "restore" {
+				s.Public, s.SharedWith = restoreValues(attr.AttributeValues)
 			}
 		}
 	})

@@ -133,6 +133,15 @@ func TestRDSVPCAndEncryptionAgainstEmulator(t *testing.T) {
 		cluster("ledger-cluster-plain", false)
 		expect("rds-cluster-unencrypted", region, "ledger-cluster-encrypted", P)
 		expect("rds-cluster-unencrypted", region, "ledger-cluster-plain", F)
+		// The emulator takes an automated snapshot of each new cluster, as
+		// AWS does; DB cluster snapshots are judged with the DB snapshots.
+		for id, st := range map[string]model.Status{"ledger-cluster-encrypted": P, "ledger-cluster-plain": F} {
+			auto, err := c.DescribeDBClusterSnapshots(ctx, &rds.DescribeDBClusterSnapshotsInput{DBClusterIdentifier: aws.String(id), SnapshotType: aws.String("automated")})
+			if err != nil || len(auto.DBClusterSnapshots) != 1 {
+				t.Fatalf("automated snapshots of cluster %s in %s: %v %+v", id, region, err, auto)
+			}
+			expect("rds-snapshot-unencrypted", region, aws.ToString(auto.DBClusterSnapshots[0].DBClusterSnapshotIdentifier), st)
+		}
 
 		for instance, st := range map[string]model.Status{"ledger-vpc-encrypted": P, "ledger-classic-plain": F} {
 			snap := instance + "-manual"

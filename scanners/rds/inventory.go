@@ -1,5 +1,5 @@
-// Package rds collects RDS DB instances, DB clusters and DB snapshots of one
-// region and holds the checks that read them.
+// Package rds collects RDS DB instances, DB clusters, DB snapshots and DB
+// cluster snapshots of one region and holds the checks that read them.
 package rds
 
 // Inventory parts.
@@ -8,6 +8,15 @@ const (
 	PartSnapshots           = "db-snapshots"
 	PartSnapshotPermissions = "db-snapshot-permissions"
 	PartClusters            = "db-clusters"
+	// PartClusterSnapshots is DescribeDBClusterSnapshots: the snapshots of
+	// Aurora and Multi-AZ DB clusters, which DescribeDBSnapshots omits.
+	PartClusterSnapshots = "db-cluster-snapshots"
+	// PartClusterSnapshotPermissions is DescribeDBClusterSnapshotAttributes
+	// of each manual DB cluster snapshot.
+	PartClusterSnapshotPermissions = "db-cluster-snapshot-permissions"
+
+	snapshotResourceType        = "AWS::RDS::DBSnapshot"
+	clusterSnapshotResourceType = "AWS::RDS::DBClusterSnapshot"
 )
 
 // Inventory is what the RDS scanner collects in one region.
@@ -17,6 +26,12 @@ type Inventory struct {
 	Instances []DBInstance `json:"instances"`
 	Clusters  []DBCluster  `json:"clusters"`
 	Snapshots []DBSnapshot `json:"snapshots"`
+	// ClusterSnapshots are the DB cluster snapshots (ClusterID set).
+	ClusterSnapshots []DBSnapshot `json:"cluster_snapshots"`
+	// ClusterSnapshotsError is set when the DB cluster snapshots could not
+	// be listed: the snapshot checks report it ERROR, and judge the DB
+	// snapshots they have.
+	ClusterSnapshotsError string `json:"cluster_snapshots_error,omitempty"`
 }
 
 // DBInstance is an RDS DB instance.
@@ -44,11 +59,13 @@ type DBCluster struct {
 	KMSKeyID         string `json:"kms_key_id,omitempty"`
 }
 
-// DBSnapshot is an RDS DB snapshot of the account.
+// DBSnapshot is an RDS DB snapshot or DB cluster snapshot of the account.
 type DBSnapshot struct {
 	ID         string `json:"id"`
 	ARN        string `json:"arn"`
 	InstanceID string `json:"instance_id,omitempty"`
+	// ClusterID is set for a DB cluster snapshot: the cluster it was taken of.
+	ClusterID string `json:"cluster_id,omitempty"`
 	// Type is "manual" or "automated"; only manual snapshots can be shared.
 	Type      string `json:"type"`
 	Encrypted bool   `json:"encrypted"`

@@ -121,6 +121,11 @@ type fakeAPI struct {
 	snapListErr error
 	clusters    []types.DBCluster
 	clusterErr  error
+	// DB cluster snapshots, their list error and their restore attributes
+	clusterSnaps       []types.DBClusterSnapshot
+	clusterSnapListErr error
+	clusterRestore     map[string][]string
+	clusterAttrErr     map[string]error
 
 	mu        sync.Mutex // the collector asks for attributes concurrently
 	attrCalls []string
@@ -169,6 +174,29 @@ func (f *fakeAPI) DescribeDBSnapshotAttributes(_ context.Context, in *rds.Descri
 	return &rds.DescribeDBSnapshotAttributesOutput{DBSnapshotAttributesResult: &types.DBSnapshotAttributesResult{
 		DBSnapshotIdentifier: in.DBSnapshotIdentifier,
 		DBSnapshotAttributes: []types.DBSnapshotAttribute{{AttributeName: aws.String("restore"), AttributeValues: f.restore[id]}},
+	}}, nil
+}
+
+func (f *fakeAPI) DescribeDBClusterSnapshots(context.Context, *rds.DescribeDBClusterSnapshotsInput, ...func(*rds.Options)) (*rds.DescribeDBClusterSnapshotsOutput, error) {
+	f.called("DescribeDBClusterSnapshots")
+	if f.clusterSnapListErr != nil {
+		return nil, f.clusterSnapListErr
+	}
+	return &rds.DescribeDBClusterSnapshotsOutput{DBClusterSnapshots: f.clusterSnaps}, nil
+}
+
+func (f *fakeAPI) DescribeDBClusterSnapshotAttributes(_ context.Context, in *rds.DescribeDBClusterSnapshotAttributesInput, _ ...func(*rds.Options)) (*rds.DescribeDBClusterSnapshotAttributesOutput, error) {
+	id := aws.ToString(in.DBClusterSnapshotIdentifier)
+	f.called("DescribeDBClusterSnapshotAttributes")
+	f.mu.Lock()
+	f.attrCalls = append(f.attrCalls, id)
+	f.mu.Unlock()
+	if err := f.clusterAttrErr[id]; err != nil {
+		return nil, err
+	}
+	return &rds.DescribeDBClusterSnapshotAttributesOutput{DBClusterSnapshotAttributesResult: &types.DBClusterSnapshotAttributesResult{
+		DBClusterSnapshotIdentifier: in.DBClusterSnapshotIdentifier,
+		DBClusterSnapshotAttributes: []types.DBClusterSnapshotAttribute{{AttributeName: aws.String("restore"), AttributeValues: f.clusterRestore[id]}},
 	}}, nil
 }
 
@@ -389,8 +417,8 @@ func TestCollectCallsOnlyWhatTheSelectedChecksNeed(t *testing.T) {
 		{"rds-instance-outside-vpc", []string{"DescribeDBInstances"}, map[string]model.Status{"orders": model.StatusPass}},
 		{"rds-instance-unencrypted", []string{"DescribeDBInstances"}, map[string]model.Status{"orders": model.StatusPass}},
 		{"rds-cluster-unencrypted", []string{"DescribeDBClusters"}, map[string]model.Status{"ledger": model.StatusPass, "plain": model.StatusFail}},
-		{"rds-snapshot-unencrypted", []string{"DescribeDBSnapshots"}, map[string]model.Status{"snap": model.StatusPass}},
-		{"rds-snapshot-public", []string{"DescribeDBSnapshots", "DescribeDBSnapshotAttributes"}, map[string]model.Status{"snap": model.StatusPass}},
+		{"rds-snapshot-unencrypted", []string{"DescribeDBSnapshots", "DescribeDBClusterSnapshots"}, map[string]model.Status{"snap": model.StatusPass}},
+		{"rds-snapshot-public", []string{"DescribeDBSnapshots", "DescribeDBSnapshotAttributes", "DescribeDBClusterSnapshots"}, map[string]model.Status{"snap": model.StatusPass}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.check, func(t *testing.T) {

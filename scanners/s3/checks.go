@@ -72,6 +72,17 @@ func bucketARN(partition, name string) string {
 	return check.ARN(partition, "s3", "", "", name)
 }
 
+// unlocated returns the ERROR finding of a bucket whose region could not be
+// read: nothing else about it was read, and it may be in a scanned region.
+// Its result stays on the account's global scope.
+func unlocated(b Bucket) (check.Finding, bool) {
+	if b.LocationError == "" {
+		return check.Finding{}, false
+	}
+	return check.Error("", "", fmt.Sprintf("could not find the region of bucket %s (GetBucketLocation): %s", b.Name, b.LocationError),
+		map[string]any{"location_error": b.LocationError}), true
+}
+
 func blockEvidence(b *PublicAccessBlock) any {
 	if b == nil {
 		return "not configured"
@@ -87,7 +98,10 @@ func blockEvidence(b *PublicAccessBlock) any {
 func bucketPublicCheck(inv *Inventory) []check.Finding {
 	var out []check.Finding
 	for _, b := range inv.Buckets {
-		f := evaluateBucket(inv, b)
+		f, ok := unlocated(b)
+		if !ok {
+			f = evaluateBucket(inv, b)
+		}
 		f.ResourceID, f.ResourceARN, f.Region = b.Name, bucketARN(inv.Partition, b.Name), b.Region
 		out = append(out, f)
 	}
@@ -141,10 +155,11 @@ func evaluateBucket(inv *Inventory, b Bucket) check.Finding {
 		}
 	}
 	policyErr := b.PolicyError
-	publicStmts, err := PublicStatements(b.Policy)
+	analysis, err := AnalysePolicy(b.Policy)
 	if policyErr == "" && err != nil {
 		policyErr = err.Error()
 	}
+	publicStmts := analysis.Public
 	if policyErr != "" {
 		unreadable = append(unreadable, "policy: "+policyErr)
 	}
@@ -153,6 +168,9 @@ func evaluateBucket(inv *Inventory, b Bucket) check.Finding {
 	}
 	if len(publicStmts) > 0 {
 		evidence["public_statements"] = publicStmts
+	}
+	if policyErr == "" && len(analysis.Narrowed) > 0 {
+		evidence["narrowed_statements"] = analysis.Narrowed
 	}
 
 	blockUnknown := b.BlockError != "" || inv.AccountBlockError != ""
@@ -186,6 +204,10 @@ func evaluateBucket(inv *Inventory, b Bucket) check.Finding {
 	case len(neutral) > 0:
 		return check.Pass("", "", fmt.Sprintf("bucket %s has public settings that Block Public Access neutralises: %s", b.Name, strings.Join(neutral, "; ")), evidence)
 	}
+	if policyErr == "" && len(analysis.Narrowed) > 0 {
+		return check.Pass("", "", fmt.Sprintf("bucket %s grants no public access in its ACL or policy: its policy's allows to everyone are confined by deny statements (%s)",
+			b.Name, describeNarrowed(analysis.Narrowed)), evidence)
+	}
 	return check.Pass("", "", fmt.Sprintf("bucket %s grants no public access in its ACL or policy", b.Name), evidence)
 }
 
@@ -213,6 +235,18 @@ func describeStatements(stmts []PublicStatement) string {
 	return strings.Join(parts, "; ")
 }
 
+func describeNarrowed(stmts []NarrowedStatement) string {
+	var parts []string
+	for _, s := range stmts {
+		name := s.Sid
+		if name == "" {
+			name = "statement without Sid"
+		}
+		parts = append(parts, fmt.Sprintf("%s: %s narrowed by %s", name, strings.Join(s.Actions, " "), strings.Join(s.By, ", ")))
+	}
+	return strings.Join(parts, "; ")
+}
+
 func accountBlockCheck(inv *Inventory) []check.Finding {
 	id := inv.AccountID
 	evidence := map[string]any{"account_block": blockEvidence(inv.AccountBlock)}
@@ -233,7 +267,10 @@ func accountBlockCheck(inv *Inventory) []check.Finding {
 func bucketUnencryptedCheck(inv *Inventory) []check.Finding {
 	var out []check.Finding
 	for _, b := range inv.Buckets {
-		f := evaluateEncryption(b)
+		f, ok := unlocated(b)
+		if !ok {
+			f = evaluateEncryption(b)
+		}
 		f.ResourceID, f.ResourceARN, f.Region = b.Name, bucketARN(inv.Partition, b.Name), b.Region
 		out = append(out, f)
 	}
@@ -273,7 +310,10 @@ func evaluateEncryption(b Bucket) check.Finding {
 func bucketTLSCheck(inv *Inventory) []check.Finding {
 	var out []check.Finding
 	for _, b := range inv.Buckets {
-		f := evaluateTLS(inv.Partition, b)
+		f, ok := unlocated(b)
+		if !ok {
+			f = evaluateTLS(inv.Partition, b)
+		}
 		f.ResourceID, f.ResourceARN, f.Region = b.Name, bucketARN(inv.Partition, b.Name), b.Region
 		out = append(out, f)
 	}

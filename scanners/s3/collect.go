@@ -34,30 +34,40 @@ func Collect(ctx context.Context, scope check.Scope, gaps *check.Gaps) *Inventor
 		return inv
 	}
 	for _, b := range buckets {
-		if scope.InScope(b.Region) {
+		// A bucket of unknown region may be in a scanned one: keep it, so
+		// that its checks report it ERROR rather than leave it out.
+		if b.LocationError != "" || scope.InScope(b.Region) {
 			inv.Buckets = append(inv.Buckets, b)
 		}
 	}
 	clients := map[string]*s3.Client{}
 	for _, b := range inv.Buckets {
-		if clients[b.Region] == nil {
+		if b.LocationError == "" && clients[b.Region] == nil {
 			clients[b.Region] = awsenv.S3(scope.Config, b.Region)
 		}
 	}
 	fanout.Each(ctx, len(inv.Buckets), scope.CallConcurrency, func(ctx context.Context, i int) {
 		b := &inv.Buckets[i]
-		collectBucket(ctx, clients[b.Region], scope, b, gaps)
+		if b.LocationError == "" {
+			collectBucket(ctx, clients[b.Region], scope, b, gaps)
+		}
 	})
 	return inv
 }
 
+// listBucketsPageSize is the page size asked of ListBuckets (MaxBuckets,
+// 1-10,000).
+const listBucketsPageSize = 1000
+
 // listBuckets returns every bucket with its region: the region ListBuckets
 // reports, else GetBucketLocation. A bucket whose location cannot be read is
-// recorded as a gap and left out, as no region can be attributed to it. At
+// recorded as a gap and returned with LocationError set and no region. At
 // most limit GetBucketLocation calls run at once.
 func listBuckets(ctx context.Context, api *s3.Client, limit int, gaps *check.Gaps) ([]Bucket, error) {
 	var buckets []Bucket
-	p := s3.NewListBucketsPaginator(api, &s3.ListBucketsInput{})
+	// Without MaxBuckets, ListBuckets answers in one piece, and AWS refuses
+	// that for accounts with more than 10,000 buckets: ask for pages.
+	p := s3.NewListBucketsPaginator(api, &s3.ListBucketsInput{MaxBuckets: aws.Int32(listBucketsPageSize)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -67,19 +77,20 @@ func listBuckets(ctx context.Context, api *s3.Client, limit int, gaps *check.Gap
 			buckets = append(buckets, Bucket{Name: aws.ToString(b.Name), Region: aws.ToString(b.BucketRegion)})
 		}
 	}
-	located := fanout.Fill(ctx, buckets, limit, func(ctx context.Context, b *Bucket) (unlocated bool) {
+	fanout.Each(ctx, len(buckets), limit, func(ctx context.Context, i int) {
+		b := &buckets[i]
 		if b.Region != "" {
-			return false
+			return
 		}
 		out, err := api.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String(b.Name)})
 		if err != nil {
 			gaps.Add(PartBuckets, "GetBucketLocation", b.Name, err)
-			return true
+			b.LocationError = check.ErrorText(err)
+			return
 		}
 		b.Region = normaliseLocation(string(out.LocationConstraint))
-		return false
 	})
-	return located, nil
+	return buckets, nil
 }
 
 // normaliseLocation maps GetBucketLocation's LocationConstraint to a region:

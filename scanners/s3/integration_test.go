@@ -3,6 +3,7 @@ package s3_test
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -31,6 +32,14 @@ type bucketSpec struct {
 func publicPolicy(bucket, principal, condition string) string {
 	return `{"Version":"2012-10-17","Statement":[{"Sid":"Read","Effect":"Allow","Principal":` + principal +
 		`,"Action":"s3:GetObject","Resource":"arn:aws:s3:::` + bucket + `/*"` + condition + `}]}`
+}
+
+// perimeterPolicy allows everyone to read the bucket's objects and denies
+// every S3 action on the bucket unless the condition (one negated operator
+// and its key, as JSON) spares the caller.
+func perimeterPolicy(bucket, negated string) string {
+	return `{"Version":"2012-10-17","Statement":[{"Sid":"Read","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::` + bucket + `/*"},` +
+		`{"Sid":"Perimeter","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::` + bucket + `","arn:aws:s3:::` + bucket + `/*"],"Condition":{` + negated + `}}]}`
 }
 
 func createBuckets(t *testing.T, url string, specs []bucketSpec) {
@@ -83,6 +92,10 @@ func TestS3ChecksAgainstEmulator(t *testing.T) {
 		{name: "acme-office-only", region: "us-east-1", policy: publicPolicy("acme-office-only", `"*"`, `,"Condition":{"IpAddress":{"aws:SourceIp":"203.0.113.0/24"}}`)},
 		{name: "acme-neutralised", region: "us-east-1", acl: s3types.BucketCannedACLPublicRead, policy: publicPolicy("acme-neutralised", `"*"`, ""), blockAll: true},
 		{name: "acme-private", region: "us-east-1"},
+		{name: "acme-vpce-perimeter", region: "us-east-1", policy: perimeterPolicy("acme-vpce-perimeter", `"StringNotEquals":{"aws:SourceVpce":"vpce-1a2b3c4d"}`)},
+		{name: "acme-wildcard-org", region: "us-east-1", policy: publicPolicy("acme-wildcard-org", `"*"`, `,"Condition":{"StringLike":{"aws:PrincipalOrgID":"o-*"}}`)},
+		{name: "acme-internet-halves", region: "us-east-1", policy: publicPolicy("acme-internet-halves", `"*"`, `,"Condition":{"IpAddress":{"aws:SourceIp":["0.0.0.0/1","128.0.0.0/1"]}}`)},
+		{name: "acme-perimeter-wildcard", region: "us-east-1", policy: perimeterPolicy("acme-perimeter-wildcard", `"StringNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/*"}`)},
 		{name: "acme-eu-public", region: "eu-west-1", policy: publicPolicy("acme-eu-public", `{"AWS":"*"}`, "")},
 		{name: "acme-eu-private", region: "eu-west-1"},
 		{name: "acme-sydney-public", region: "ap-southeast-2", acl: s3types.BucketCannedACLPublicRead},
@@ -100,14 +113,18 @@ func TestS3ChecksAgainstEmulator(t *testing.T) {
 		t.Fatalf("unexpected coverage gaps: %+v", gaps)
 	}
 	scantest.ExpectExactly(t, scan, "s3-bucket-public", map[scantest.Key]model.Status{
-		key("s3-bucket-public", "us-east-1", "acme-public-acl"):        F,
-		key("s3-bucket-public", "us-east-1", "acme-authenticated-acl"): F,
-		key("s3-bucket-public", "us-east-1", "acme-public-policy"):     F,
-		key("s3-bucket-public", "us-east-1", "acme-office-only"):       P,
-		key("s3-bucket-public", "us-east-1", "acme-neutralised"):       P,
-		key("s3-bucket-public", "us-east-1", "acme-private"):           P,
-		key("s3-bucket-public", "eu-west-1", "acme-eu-public"):         F,
-		key("s3-bucket-public", "eu-west-1", "acme-eu-private"):        P,
+		key("s3-bucket-public", "us-east-1", "acme-public-acl"):         F,
+		key("s3-bucket-public", "us-east-1", "acme-authenticated-acl"):  F,
+		key("s3-bucket-public", "us-east-1", "acme-public-policy"):      F,
+		key("s3-bucket-public", "us-east-1", "acme-office-only"):        P,
+		key("s3-bucket-public", "us-east-1", "acme-neutralised"):        P,
+		key("s3-bucket-public", "us-east-1", "acme-private"):            P,
+		key("s3-bucket-public", "us-east-1", "acme-vpce-perimeter"):     P,
+		key("s3-bucket-public", "us-east-1", "acme-wildcard-org"):       F,
+		key("s3-bucket-public", "us-east-1", "acme-internet-halves"):    F,
+		key("s3-bucket-public", "us-east-1", "acme-perimeter-wildcard"): F,
+		key("s3-bucket-public", "eu-west-1", "acme-eu-public"):          F,
+		key("s3-bucket-public", "eu-west-1", "acme-eu-private"):         P,
 	}, nil)
 	scantest.ExpectExactly(t, scan, "s3-account-public-access-block-off", map[scantest.Key]model.Status{
 		key("s3-account-public-access-block-off", "global", account): F,
@@ -115,6 +132,10 @@ func TestS3ChecksAgainstEmulator(t *testing.T) {
 	acl := scantest.Find(t, scan, "s3-bucket-public", "us-east-1", "acme-public-acl")
 	if acl.Message != "bucket acme-public-acl is public: the ACL grants READ to AllUsers" || acl.ResourceARN != "arn:aws:s3:::acme-public-acl" {
 		t.Errorf("public ACL result: %q %s", acl.Message, acl.ResourceARN)
+	}
+	perimeter := scantest.Find(t, scan, "s3-bucket-public", "us-east-1", "acme-vpce-perimeter")
+	if perimeter.Evidence["narrowed_statements"] == nil || !strings.Contains(perimeter.Message, "narrowed by Perimeter (denies unless aws:SourceVpce has a fixed value)") {
+		t.Errorf("perimeter bucket: %q %v", perimeter.Message, perimeter.Evidence)
 	}
 	neutral := scantest.Find(t, scan, "s3-bucket-public", "us-east-1", "acme-neutralised")
 	if n, _ := neutral.Evidence["neutralised"].([]string); len(n) != 2 {

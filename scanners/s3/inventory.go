@@ -59,10 +59,15 @@ func (b *PublicAccessBlock) Off() []string {
 	return off
 }
 
-// Bucket is one S3 bucket in a scanned region.
+// Bucket is one S3 bucket in a scanned region, or whose region is unknown.
 type Bucket struct {
-	Name   string `json:"name"`
+	Name string `json:"name"`
+	// Region is the bucket's region; empty when LocationError is set.
 	Region string `json:"region"`
+	// LocationError is set when the bucket's region could not be read
+	// (GetBucketLocation failed): nothing else was read, and every bucket
+	// check reports the bucket ERROR, so that it is not silently left out.
+	LocationError string `json:"location_error,omitempty"`
 	// Grants is the bucket ACL.
 	Grants   []Grant `json:"grants"`
 	ACLError string  `json:"acl_error,omitempty"`

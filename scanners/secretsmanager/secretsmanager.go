@@ -119,16 +119,40 @@ func Checks() []check.Check[Inventory] {
 	}
 }
 
+// A secret another service manages (OwningService, e.g. "rds" for an
+// RDS-managed master password) is judged like any other: the service
+// configures and runs its rotation (RDS rotates every 7 days by default), so
+// a managed secret that does not rotate, or has not rotated for too long,
+// is as stale as any; and remediation goes through the owning service, so
+// the message and evidence name it.
+
+// label names a secret in a message, with the service that manages it.
+func label(s Secret) string {
+	if s.OwningService != "" {
+		return fmt.Sprintf("%s (managed by %s)", s.Name, s.OwningService)
+	}
+	return s.Name
+}
+
+// baseEvidence is the evidence both checks share.
+func baseEvidence(s Secret) map[string]any {
+	evidence := map[string]any{"rotation_enabled": s.RotationEnabled, "source": "ListSecrets"}
+	if s.OwningService != "" {
+		evidence["owning_service"] = s.OwningService
+	}
+	return evidence
+}
+
 func rotationDisabledCheck(inv *Inventory) []check.Finding {
 	var out []check.Finding
 	for _, s := range inv.Secrets {
-		evidence := map[string]any{"rotation_enabled": s.RotationEnabled, "source": "ListSecrets"}
+		evidence := baseEvidence(s)
 		if s.RotationEnabled {
 			evidence["rotation_days"] = s.RotationDays
-			out = append(out, check.Pass(s.Name, s.ARN, fmt.Sprintf("secret %s rotates automatically every %d days", s.Name, s.RotationDays), evidence))
+			out = append(out, check.Pass(s.Name, s.ARN, fmt.Sprintf("secret %s rotates automatically every %d days", label(s), s.RotationDays), evidence))
 			continue
 		}
-		out = append(out, check.Fail(s.Name, s.ARN, fmt.Sprintf("secret %s has no rotation configured", s.Name), evidence))
+		out = append(out, check.Fail(s.Name, s.ARN, fmt.Sprintf("secret %s has no rotation configured", label(s)), evidence))
 	}
 	return out
 }
@@ -141,7 +165,8 @@ func unrotatedCheck(inv *Inventory, p check.Params) []check.Finding {
 		if since == nil {
 			since, basis = s.CreatedAt, "never rotated; created"
 		}
-		evidence := map[string]any{"max_age_days": limit, "source": "ListSecrets", "rotation_enabled": s.RotationEnabled}
+		evidence := baseEvidence(s)
+		evidence["max_age_days"] = limit
 		if s.CreatedAt != nil {
 			evidence["created_at"] = s.CreatedAt.Format(time.RFC3339)
 		}
@@ -149,12 +174,12 @@ func unrotatedCheck(inv *Inventory, p check.Params) []check.Finding {
 			evidence["last_rotated_at"] = s.LastRotatedAt.Format(time.RFC3339)
 		}
 		if since == nil {
-			out = append(out, check.Error(s.Name, s.ARN, fmt.Sprintf("secret %s has neither a rotation nor a creation date", s.Name), evidence))
+			out = append(out, check.Error(s.Name, s.ARN, fmt.Sprintf("secret %s has neither a rotation nor a creation date", label(s)), evidence))
 			continue
 		}
 		age := check.AgeDays(*since, p.Now)
 		evidence["age_days"] = age
-		msg := fmt.Sprintf("secret %s was %s %d days ago (maximum %d)", s.Name, basis, age, limit)
+		msg := fmt.Sprintf("secret %s was %s %d days ago (maximum %d)", label(s), basis, age, limit)
 		if age > limit {
 			out = append(out, check.Fail(s.Name, s.ARN, msg, evidence))
 			continue

@@ -55,6 +55,9 @@ func Scanner() check.Service[Inventory] {
 	return check.Service[Inventory]{Name: "sqs", Collect: Collect, List: Checks()}
 }
 
+// listQueuesPageSize is ListQueues' largest page (MaxResults 1-1000).
+const listQueuesPageSize = 1000
+
 // api is the SQS calls the collector makes.
 type api interface {
 	sqs.ListQueuesAPIClient
@@ -73,7 +76,9 @@ func collect(ctx context.Context, c api, scope check.Scope, gaps *check.Gaps) *I
 		return inv
 	}
 	var queues []Queue
-	p := sqs.NewListQueuesPaginator(c, &sqs.ListQueuesInput{})
+	// Without MaxResults, ListQueues returns at most 1,000 queues and no
+	// NextToken: ask for pages so that every queue of the region is listed.
+	p := sqs.NewListQueuesPaginator(c, &sqs.ListQueuesInput{MaxResults: aws.Int32(listQueuesPageSize)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {

@@ -182,8 +182,11 @@ func seedEdges(t *testing.T, url, region string) edges {
 	}
 
 	// Reached through the second interface: the primary is private and
-	// closed, the second sits in the public subnet with an Elastic IP on a
-	// secondary private address, in the open group.
+	// closed, the second sits in the public subnet with an Elastic IP, in
+	// the open group. The Elastic IP is associated with a secondary private
+	// address, though the emulator reports it on the interface's primary
+	// one; reading it from PrivateIpAddresses[].Association is covered by
+	// TestInstanceFromAPIReadsEveryInterface.
 	e.iMultiNIC = run(&ec2.RunInstancesInput{SubnetId: aws.String(priv), SecurityGroupIds: []string{e.sgPriv}})
 	eni := must[*ec2.CreateNetworkInterfaceOutput](t, "eni")(c.CreateNetworkInterface(ctx, &ec2.CreateNetworkInterfaceInput{
 		SubnetId: aws.String(pub), Groups: []string{e.sgAdmin}, SecondaryPrivateIpAddressCount: aws.Int32(1)})).NetworkInterface

@@ -29,6 +29,8 @@ func TestAllowed(t *testing.T) {
 		{"DescribeInstances", true},
 		{"DescribeSecurityGroups", true},
 		{"DescribeSnapshotAttribute", true},
+		{"DescribeManagedPrefixLists", true},
+		{"GetManagedPrefixListEntries", true},
 		{"DescribeDBSnapshotAttributes", true},
 		{"ListBuckets", true},
 		{"ListUsers", true},

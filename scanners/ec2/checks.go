@@ -2,6 +2,7 @@ package ec2
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/posture-dev/posture/internal/check"
@@ -37,6 +38,7 @@ func Checks() []check.Check[Inventory] {
 				References:  []string{sgDoc, "https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-13"},
 			},
 			Needs: []string{PartSecurityGroups},
+			Reads: []string{PartPrefixLists},
 			Eval: func(inv *Inventory) []check.Finding {
 				return sgPortCheck(inv, AdminPorts, "an administration port (22, 3389)")
 			},
@@ -50,6 +52,7 @@ func Checks() []check.Check[Inventory] {
 				References:  []string{sgDoc, "https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-19"},
 			},
 			Needs: []string{PartSecurityGroups},
+			Reads: []string{PartPrefixLists},
 			Eval: func(inv *Inventory) []check.Finding {
 				return sgPortCheck(inv, DatabasePorts, "a database or cache port")
 			},
@@ -63,6 +66,7 @@ func Checks() []check.Check[Inventory] {
 				References:  []string{sgDoc, "https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-18"},
 			},
 			Needs: []string{PartSecurityGroups},
+			Reads: []string{PartPrefixLists},
 			Eval:  sgAllPortsCheck,
 		},
 		{
@@ -96,6 +100,7 @@ func Checks() []check.Check[Inventory] {
 				References:  []string{"https://docs.aws.amazon.com/vpc/latest/userguide/VPC_Internet_Gateway.html", sgDoc, naclDoc},
 			},
 			Needs: []string{PartInstances, PartRouteTables, PartSecurityGroups, PartNetworkACLs},
+			Reads: []string{PartPrefixLists},
 			Eval:  instanceExposureCheck,
 		},
 		{
@@ -180,38 +185,60 @@ func openingsEvidence(openings []Opening) []map[string]any {
 	return out
 }
 
+// sgJudgement turns a group's openings into its finding: FAIL when it
+// admits the internet, ERROR when that hangs on a prefix list whose entries
+// could not be read, else PASS.
+func sgJudgement(inv *Inventory, sg SecurityGroup, o Openings, what string) check.Finding {
+	id, a := sg.ID, arn(inv, "security-group/"+sg.ID)
+	evidence := map[string]any{"group_name": sg.Name, "vpc_id": sg.VPCID}
+	switch {
+	case len(o.Open) > 0:
+		evidence["open_rules"] = openingsEvidence(o.Open)
+		return check.Fail(id, a, fmt.Sprintf("security group %s (%s) admits 0.0.0.0/0 or ::/0 to %s", sg.ID, sg.Name, what), evidence)
+	case len(o.Unknown) > 0:
+		evidence["unreadable_prefix_lists"] = o.Unknown
+		return check.Error(id, a, fmt.Sprintf("could not tell whether security group %s (%s) admits the internet to %s: %s",
+			sg.ID, sg.Name, what, unknownText(o.Unknown)), evidence)
+	}
+	evidence["ingress_rules"] = len(sg.Ingress)
+	return check.Pass(id, a, fmt.Sprintf("no ingress rule of %s (%s) admits the internet to %s", sg.ID, sg.Name, what), evidence)
+}
+
+// unknownText says which prefix lists could not be read, sorted by ID.
+func unknownText(unknown map[string]string) string {
+	ids := make([]string, 0, len(unknown))
+	for id := range unknown {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = fmt.Sprintf("prefix list %s could not be read (%s)", id, unknown[id])
+	}
+	return strings.Join(parts, "; ")
+}
+
 func sgPortCheck(inv *Inventory, ports []int32, what string) []check.Finding {
+	lists := IndexPrefixLists(inv.PrefixLists)
 	var out []check.Finding
 	for _, sg := range inv.SecurityGroups {
-		id, a := sg.ID, arn(inv, "security-group/"+sg.ID)
-		openings := OpenTCPPorts(sg, ports)
-		if len(openings) > 0 {
-			out = append(out, check.Fail(id, a,
-				fmt.Sprintf("security group %s (%s) admits 0.0.0.0/0 or ::/0 to %s", sg.ID, sg.Name, what),
-				map[string]any{"group_name": sg.Name, "vpc_id": sg.VPCID, "open_rules": openingsEvidence(openings)}))
-			continue
-		}
-		out = append(out, check.Pass(id, a,
-			fmt.Sprintf("no ingress rule of %s (%s) admits the internet to %s", sg.ID, sg.Name, what),
-			map[string]any{"group_name": sg.Name, "vpc_id": sg.VPCID, "ingress_rules": len(sg.Ingress)}))
+		out = append(out, sgJudgement(inv, sg, OpenTCPPorts([]SecurityGroup{sg}, lists, ports), what))
 	}
 	return out
 }
 
 func sgAllPortsCheck(inv *Inventory) []check.Finding {
+	lists := IndexPrefixLists(inv.PrefixLists)
 	var out []check.Finding
 	for _, sg := range inv.SecurityGroups {
-		id, a := sg.ID, arn(inv, "security-group/"+sg.ID)
-		openings := OpenAllPorts(sg)
-		if len(openings) > 0 {
-			out = append(out, check.Fail(id, a,
-				fmt.Sprintf("security group %s (%s) admits 0.0.0.0/0 or ::/0 on all ports or protocols", sg.ID, sg.Name),
-				map[string]any{"group_name": sg.Name, "vpc_id": sg.VPCID, "open_rules": openingsEvidence(openings)}))
-			continue
+		f := sgJudgement(inv, sg, OpenAllPorts([]SecurityGroup{sg}, lists), "all ports")
+		if f.Status == model.StatusFail {
+			f.Message = fmt.Sprintf("security group %s (%s) admits 0.0.0.0/0 or ::/0 on all ports or protocols", sg.ID, sg.Name)
 		}
-		out = append(out, check.Pass(id, a,
-			fmt.Sprintf("no ingress rule of %s (%s) admits the internet on all ports", sg.ID, sg.Name),
-			map[string]any{"group_name": sg.Name, "vpc_id": sg.VPCID, "ingress_rules": len(sg.Ingress)}))
+		if f.Status == model.StatusPass {
+			f.Message = fmt.Sprintf("no ingress rule of %s (%s) admits the internet on all ports", sg.ID, sg.Name)
+		}
+		out = append(out, f)
 	}
 	return out
 }

@@ -97,7 +97,6 @@ func TestSGOpenAdminPort(t *testing.T) {
 		{"10.0.0.0/8", []Permission{perm("tcp", p32(22), p32(22), "10.0.0.0/8")}, nil},
 		{"0.0.0.0/1", []Permission{perm("tcp", p32(22), p32(22), "0.0.0.0/1")}, nil},
 		{"from a security group", []Permission{{Protocol: "tcp", FromPort: p32(22), ToPort: p32(22), SourceGroupIDs: []string{"sg-bastion"}}}, nil},
-		{"from a prefix list", []Permission{{Protocol: "tcp", FromPort: p32(22), ToPort: p32(22), PrefixListIDs: []string{"pl-0123"}}}, nil},
 		{"other port from anywhere", []Permission{perm("tcp", p32(443), p32(443), AnyIPv4)}, nil},
 		{"no rules", nil, nil},
 		{"two rules, both families", []Permission{
@@ -221,7 +220,6 @@ func TestSGOpenAllPorts(t *testing.T) {
 		{"all traffic from 10/8", []Permission{perm("-1", nil, nil, "10.0.0.0/8")}, nil},
 		{"all traffic from 0.0.0.0/1", []Permission{perm("-1", nil, nil, "0.0.0.0/1")}, nil},
 		{"all traffic from itself", []Permission{{Protocol: "-1", SourceGroupIDs: []string{"sg-all"}}}, nil},
-		{"all traffic from a prefix list", []Permission{{Protocol: "-1", PrefixListIDs: []string{"pl-1"}}}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -480,7 +478,14 @@ func TestInstanceInternetExposed(t *testing.T) {
 			routeTable(inv, "rtb-pub").Routes = []Route{{DestinationCIDR: AnyIPv4, Target: "igw-1", State: "blackhole"}}
 		}, reason: "route table rtb-pub has no 0.0.0.0/0 route to an internet gateway"},
 		{name: "narrower route to the gateway", mutate: func(inv *Inventory) {
+			routeTable(inv, "rtb-pub").Routes = []Route{{DestinationCIDR: "0.0.0.0/1", Target: "igw-1"}}
+		}, reason: "route table rtb-pub has no 0.0.0.0/0 route to an internet gateway"},
+		{name: "two halves routed to the gateway are the internet", mutate: func(inv *Inventory) {
 			routeTable(inv, "rtb-pub").Routes = []Route{{DestinationCIDR: "0.0.0.0/1", Target: "igw-1"}, {DestinationCIDR: "128.0.0.0/1", Target: "igw-1"}}
+		}, exposed: []exposedPort{{Port: 22, Source: AnyIPv4, SecurityGroup: "sg-ssh", SGRule: "tcp 22", NetworkACL: "acl-pub", ACLEntry: "rule 100 allow all traffic from 0.0.0.0/0"}},
+			evidence: map[string]any{"internet_gateway": "igw-1"}},
+		{name: "halves routed to two gateways, one a blackhole", mutate: func(inv *Inventory) {
+			routeTable(inv, "rtb-pub").Routes = []Route{{DestinationCIDR: "0.0.0.0/1", Target: "igw-1"}, {DestinationCIDR: "128.0.0.0/1", Target: "igw-2", State: "blackhole"}}
 		}, reason: "route table rtb-pub has no 0.0.0.0/0 route to an internet gateway"},
 		{name: "main table used when the subnet has no association (main has no igw)", mutate: func(inv *Inventory) {
 			routeTable(inv, "rtb-pub").SubnetIDs = nil
@@ -671,12 +676,12 @@ func TestSnapshotPublic(t *testing.T) {
 
 func TestChecksNeedTheParts(t *testing.T) {
 	want := map[string]struct{ needs, reads []string }{
-		"ec2-sg-open-admin-port":         {[]string{PartSecurityGroups}, nil},
-		"ec2-sg-open-database-port":      {[]string{PartSecurityGroups}, nil},
-		"ec2-sg-open-all-ports":          {[]string{PartSecurityGroups}, nil},
+		"ec2-sg-open-admin-port":         {[]string{PartSecurityGroups}, []string{PartPrefixLists}},
+		"ec2-sg-open-database-port":      {[]string{PartSecurityGroups}, []string{PartPrefixLists}},
+		"ec2-sg-open-all-ports":          {[]string{PartSecurityGroups}, []string{PartPrefixLists}},
 		"ec2-sg-default-not-restricted":  {[]string{PartSecurityGroups}, nil},
 		"ec2-nacl-open-admin-port":       {[]string{PartNetworkACLs}, nil},
-		"ec2-instance-internet-exposed":  {[]string{PartInstances, PartRouteTables, PartSecurityGroups, PartNetworkACLs}, nil},
+		"ec2-instance-internet-exposed":  {[]string{PartInstances, PartRouteTables, PartSecurityGroups, PartNetworkACLs}, []string{PartPrefixLists}},
 		"ec2-snapshot-public":            {[]string{PartSnapshots}, []string{PartSnapshotPermissions}},
 		"ec2-instance-outside-vpc":       {[]string{PartInstances}, nil},
 		"ec2-instance-in-default-vpc":    {[]string{PartInstances, PartVPCs}, nil},

@@ -19,6 +19,8 @@ type API interface {
 	ec2.DescribeSubnetsAPIClient
 	ec2.DescribeRouteTablesAPIClient
 	ec2.DescribeSecurityGroupsAPIClient
+	ec2.DescribeManagedPrefixListsAPIClient
+	ec2.GetManagedPrefixListEntriesAPIClient
 	ec2.DescribeNetworkAclsAPIClient
 	ec2.DescribeInstancesAPIClient
 	ec2.DescribeSnapshotsAPIClient
@@ -31,7 +33,9 @@ type API interface {
 // (every page), plus one DescribeSnapshotAttribute per owned snapshot: no
 // list call reports who may restore a snapshot (the RestorableByUserIds
 // filter is not honoured by every endpoint, the emulator among them), plus
-// one GetEbsEncryptionByDefault for the region's setting.
+// one GetManagedPrefixListEntries (every page) per managed prefix list an
+// ingress rule names, plus one GetEbsEncryptionByDefault for the region's
+// setting.
 func Collect(ctx context.Context, scope check.Scope, gaps *check.Gaps) *Inventory {
 	return collect(ctx, ec2.NewFromConfig(scope.Config), scope, gaps)
 }
@@ -49,6 +53,9 @@ func collect(ctx context.Context, api API, scope check.Scope, gaps *check.Gaps) 
 	}
 	if scope.Wants(PartSecurityGroups) {
 		inv.SecurityGroups = collectSecurityGroups(ctx, api, gaps)
+	}
+	if scope.Wants(PartPrefixLists) {
+		inv.PrefixLists = collectPrefixLists(ctx, api, inv.SecurityGroups, scope.Wants(PartSecurityGroups), scope.CallConcurrency, gaps)
 	}
 	if scope.Wants(PartNetworkACLs) {
 		inv.NetworkACLs = collectNetworkACLs(ctx, api, gaps)
@@ -250,30 +257,129 @@ func collectInstances(ctx context.Context, api API, gaps *check.Gaps) []Instance
 		}
 		for _, res := range page.Reservations {
 			for _, i := range res.Instances {
-				inst := Instance{
-					ID: aws.ToString(i.InstanceId), Name: nameTag(i.Tags),
-					VPCID: aws.ToString(i.VpcId), SubnetID: aws.ToString(i.SubnetId),
-					PublicIP: aws.ToString(i.PublicIpAddress),
-				}
-				if i.State != nil {
-					inst.State = string(i.State.Name)
-				}
-				if inst.State == string(types.InstanceStateNameTerminated) {
+				if i.State != nil && i.State.Name == types.InstanceStateNameTerminated {
 					continue
 				}
-				for _, g := range i.SecurityGroups {
-					inst.SecurityGroupIDs = append(inst.SecurityGroupIDs, aws.ToString(g.GroupId))
-				}
-				for _, ni := range i.NetworkInterfaces {
-					for _, a := range ni.Ipv6Addresses {
-						inst.IPv6Addresses = append(inst.IPv6Addresses, aws.ToString(a.Ipv6Address))
-					}
-				}
-				instances = append(instances, inst)
+				instances = append(instances, instanceFromAPI(i))
 			}
 		}
 	}
 	return instances
+}
+
+// instanceFromAPI converts one DescribeInstances instance, with every
+// network interface and every public address of each: the interface's own
+// association and those of its secondary private addresses (an Elastic IP
+// can be associated with any of them).
+func instanceFromAPI(i types.Instance) Instance {
+	inst := Instance{
+		ID: aws.ToString(i.InstanceId), Name: nameTag(i.Tags),
+		VPCID: aws.ToString(i.VpcId), SubnetID: aws.ToString(i.SubnetId),
+		PublicIP: aws.ToString(i.PublicIpAddress),
+	}
+	if i.State != nil {
+		inst.State = string(i.State.Name)
+	}
+	for _, g := range i.SecurityGroups {
+		inst.SecurityGroupIDs = append(inst.SecurityGroupIDs, aws.ToString(g.GroupId))
+	}
+	for _, ni := range i.NetworkInterfaces {
+		nic := NetworkInterface{ID: aws.ToString(ni.NetworkInterfaceId), SubnetID: aws.ToString(ni.SubnetId), VPCID: aws.ToString(ni.VpcId)}
+		if ni.Attachment != nil {
+			nic.DeviceIndex = aws.ToInt32(ni.Attachment.DeviceIndex)
+		}
+		seen := map[string]bool{}
+		addPublic := func(ip string) {
+			if ip != "" && !seen[ip] {
+				seen[ip] = true
+				nic.PublicIPs = append(nic.PublicIPs, ip)
+			}
+		}
+		if ni.Association != nil {
+			addPublic(aws.ToString(ni.Association.PublicIp))
+		}
+		for _, pa := range ni.PrivateIpAddresses {
+			if pa.Association != nil {
+				addPublic(aws.ToString(pa.Association.PublicIp))
+			}
+		}
+		for _, a := range ni.Ipv6Addresses {
+			nic.IPv6Addresses = append(nic.IPv6Addresses, aws.ToString(a.Ipv6Address))
+			inst.IPv6Addresses = append(inst.IPv6Addresses, aws.ToString(a.Ipv6Address))
+		}
+		for _, g := range ni.Groups {
+			nic.SecurityGroupIDs = append(nic.SecurityGroupIDs, aws.ToString(g.GroupId))
+		}
+		inst.NetworkInterfaces = append(inst.NetworkInterfaces, nic)
+	}
+	sort.SliceStable(inst.NetworkInterfaces, func(a, b int) bool {
+		return inst.NetworkInterfaces[a].DeviceIndex < inst.NetworkInterfaces[b].DeviceIndex
+	})
+	return inst
+}
+
+// collectPrefixLists reads the region's managed prefix lists and the entries
+// of those an ingress rule of groups names (of every list when groups were
+// not collected). A list named by a rule but not described (shared lists
+// are, but the description may have failed) is still read by ID. A list
+// whose entries cannot be read carries the error, so the checks judge the
+// groups that name it ERROR rather than PASS.
+func collectPrefixLists(ctx context.Context, api API, groups []SecurityGroup, haveGroups bool, limit int, gaps *check.Gaps) []PrefixList {
+	described := map[string]PrefixList{}
+	var order []string
+	p := ec2.NewDescribeManagedPrefixListsPaginator(api, &ec2.DescribeManagedPrefixListsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			gaps.Add(PartPrefixLists, "DescribeManagedPrefixLists", "", err)
+			break
+		}
+		for _, pl := range page.PrefixLists {
+			id := aws.ToString(pl.PrefixListId)
+			if _, dup := described[id]; !dup {
+				order = append(order, id)
+			}
+			described[id] = PrefixList{ID: id, Name: aws.ToString(pl.PrefixListName), OwnerID: aws.ToString(pl.OwnerId), AddressFamily: aws.ToString(pl.AddressFamily)}
+		}
+	}
+	wanted := order
+	if haveGroups {
+		wanted = nil
+		seen := map[string]bool{}
+		for _, g := range groups {
+			for _, perm := range g.Ingress {
+				for _, id := range perm.PrefixListIDs {
+					if !seen[id] {
+						seen[id] = true
+						wanted = append(wanted, id)
+					}
+				}
+			}
+		}
+	}
+	lists := make([]PrefixList, len(wanted))
+	for i, id := range wanted {
+		lists[i] = PrefixList{ID: id}
+		if d, ok := described[id]; ok {
+			lists[i] = d
+		}
+	}
+	fanout.Each(ctx, len(lists), limit, func(ctx context.Context, i int) {
+		pl := &lists[i]
+		ep := ec2.NewGetManagedPrefixListEntriesPaginator(api, &ec2.GetManagedPrefixListEntriesInput{PrefixListId: aws.String(pl.ID)})
+		for ep.HasMorePages() {
+			page, err := ep.NextPage(ctx)
+			if err != nil {
+				gaps.Add(PartPrefixLists, "GetManagedPrefixListEntries", pl.ID, err)
+				pl.Entries, pl.Error = nil, check.ErrorText(err)
+				return
+			}
+			for _, e := range page.Entries {
+				pl.Entries = append(pl.Entries, aws.ToString(e.Cidr))
+			}
+		}
+	})
+	return lists
 }
 
 func collectSnapshots(ctx context.Context, api API, accountID string, gaps *check.Gaps) []Snapshot {

@@ -137,6 +137,12 @@ type fakeAPI struct {
 	volumes   [][]types.Volume // pages
 	defaultOn *bool
 	denied    map[string]bool
+	// groups is served by DescribeSecurityGroups; prefixLists (pages) by
+	// DescribeManagedPrefixLists; entries (pages per list ID) by
+	// GetManagedPrefixListEntries.
+	groups      []types.SecurityGroup
+	prefixLists [][]types.ManagedPrefixList
+	entries     map[string][][]types.PrefixListEntry
 }
 
 var errDenied = &smithy.GenericAPIError{Code: "UnauthorizedOperation", Message: "You are not authorized to perform this operation."}
@@ -161,7 +167,7 @@ func (f *fakeAPI) DescribeRouteTables(context.Context, *ec2.DescribeRouteTablesI
 	return &ec2.DescribeRouteTablesOutput{}, f.call("DescribeRouteTables")
 }
 func (f *fakeAPI) DescribeSecurityGroups(context.Context, *ec2.DescribeSecurityGroupsInput, ...func(*ec2.Options)) (*ec2.DescribeSecurityGroupsOutput, error) {
-	return &ec2.DescribeSecurityGroupsOutput{}, f.call("DescribeSecurityGroups")
+	return &ec2.DescribeSecurityGroupsOutput{SecurityGroups: f.groups}, f.call("DescribeSecurityGroups")
 }
 func (f *fakeAPI) DescribeNetworkAcls(context.Context, *ec2.DescribeNetworkAclsInput, ...func(*ec2.Options)) (*ec2.DescribeNetworkAclsOutput, error) {
 	return &ec2.DescribeNetworkAclsOutput{}, f.call("DescribeNetworkAcls")
@@ -192,6 +198,46 @@ func (f *fakeAPI) DescribeVolumes(_ context.Context, in *ec2.DescribeVolumesInpu
 	if page+1 < len(f.volumes) {
 		out.NextToken = aws.String(strings.Repeat("n", page+1))
 	}
+	return out, nil
+}
+
+// pageIndex reads the page index the fake encodes in NextToken.
+func pageIndex(token *string) int { return len(aws.ToString(token)) }
+
+// nextToken returns the token of the page after page, nil on the last.
+func nextToken(page, pages int) *string {
+	if page+1 < pages {
+		return aws.String(strings.Repeat("n", page+1))
+	}
+	return nil
+}
+
+func (f *fakeAPI) DescribeManagedPrefixLists(_ context.Context, in *ec2.DescribeManagedPrefixListsInput, _ ...func(*ec2.Options)) (*ec2.DescribeManagedPrefixListsOutput, error) {
+	if err := f.call("DescribeManagedPrefixLists"); err != nil {
+		return nil, err
+	}
+	page, out := pageIndex(in.NextToken), &ec2.DescribeManagedPrefixListsOutput{}
+	if page < len(f.prefixLists) {
+		out.PrefixLists = f.prefixLists[page]
+	}
+	out.NextToken = nextToken(page, len(f.prefixLists))
+	return out, nil
+}
+
+func (f *fakeAPI) GetManagedPrefixListEntries(_ context.Context, in *ec2.GetManagedPrefixListEntriesInput, _ ...func(*ec2.Options)) (*ec2.GetManagedPrefixListEntriesOutput, error) {
+	id := aws.ToString(in.PrefixListId)
+	if err := f.call("GetManagedPrefixListEntries " + id); err != nil {
+		return nil, err
+	}
+	pages, ok := f.entries[id]
+	if !ok {
+		return nil, &smithy.GenericAPIError{Code: "InvalidPrefixListID.NotFound", Message: "The prefix list ID '" + id + "' does not exist"}
+	}
+	page, out := pageIndex(in.NextToken), &ec2.GetManagedPrefixListEntriesOutput{}
+	if page < len(pages) {
+		out.Entries = pages[page]
+	}
+	out.NextToken = nextToken(page, len(pages))
 	return out, nil
 }
 

@@ -1,5 +1,6 @@
 // Package ec2 collects the EC2 network and compute inventory of one region
-// (VPCs, subnets, route tables, security groups, network ACLs, instances,
+// (VPCs, subnets, route tables, security groups, the managed prefix lists
+// their rules name, network ACLs, instances with their network interfaces,
 // EBS volumes, snapshots and the encryption-by-default setting) and holds the
 // checks that read it.
 package ec2
@@ -10,6 +11,7 @@ const (
 	PartSubnets             = "subnets"
 	PartRouteTables         = "route-tables"
 	PartSecurityGroups      = "security-groups"
+	PartPrefixLists         = "prefix-lists"
 	PartNetworkACLs         = "network-acls"
 	PartInstances           = "instances"
 	PartSnapshots           = "snapshots"
@@ -29,10 +31,14 @@ type Inventory struct {
 	Subnets        []Subnet        `json:"subnets"`
 	RouteTables    []RouteTable    `json:"route_tables"`
 	SecurityGroups []SecurityGroup `json:"security_groups"`
-	NetworkACLs    []NetworkACL    `json:"network_acls"`
-	Instances      []Instance      `json:"instances"`
-	Snapshots      []Snapshot      `json:"snapshots"`
-	Volumes        []Volume        `json:"volumes"`
+	// PrefixLists are the managed prefix lists the security groups' ingress
+	// rules name (every list of the region when no groups were collected),
+	// with their entries.
+	PrefixLists []PrefixList `json:"prefix_lists,omitempty"`
+	NetworkACLs []NetworkACL `json:"network_acls"`
+	Instances   []Instance   `json:"instances"`
+	Snapshots   []Snapshot   `json:"snapshots"`
+	Volumes     []Volume     `json:"volumes"`
 	// EBSEncryptionByDefault is the region's EBS encryption-by-default
 	// setting; nil when it was not collected.
 	EBSEncryptionByDefault *bool `json:"ebs_encryption_by_default,omitempty"`
@@ -99,6 +105,21 @@ type Permission struct {
 	SourceGroupIDs []string `json:"source_group_ids,omitempty"`
 }
 
+// PrefixList is a managed prefix list, customer-managed or AWS-managed
+// (owner "AWS", e.g. com.amazonaws.global.cloudfront.origin-facing), with
+// its current entries.
+type PrefixList struct {
+	ID            string `json:"id"`
+	Name          string `json:"name,omitempty"`
+	OwnerID       string `json:"owner_id,omitempty"`
+	AddressFamily string `json:"address_family,omitempty"`
+	// Entries are the list's CIDR blocks.
+	Entries []string `json:"entries,omitempty"`
+	// Error is set when the entries could not be read; Entries is then
+	// incomplete and must not be judged.
+	Error string `json:"error,omitempty"`
+}
+
 // NetworkACL is a network ACL, its entries and the subnets it guards.
 type NetworkACL struct {
 	ID        string     `json:"id"`
@@ -123,14 +144,37 @@ type ACLEntry struct {
 	ToPort   *int32 `json:"to_port,omitempty"`
 }
 
-// Instance is an EC2 instance.
+// Instance is an EC2 instance. VPCID, SubnetID, PublicIP and
+// SecurityGroupIDs are the instance-level fields of DescribeInstances, which
+// describe the primary network interface only (and which some answers leave
+// empty); NetworkInterfaces describes every interface.
 type Instance struct {
-	ID               string   `json:"id"`
-	Name             string   `json:"name,omitempty"`
-	State            string   `json:"state"`
-	VPCID            string   `json:"vpc_id,omitempty"`
-	SubnetID         string   `json:"subnet_id,omitempty"`
-	PublicIP         string   `json:"public_ip,omitempty"`
+	ID       string `json:"id"`
+	Name     string `json:"name,omitempty"`
+	State    string `json:"state"`
+	VPCID    string `json:"vpc_id,omitempty"`
+	SubnetID string `json:"subnet_id,omitempty"`
+	PublicIP string `json:"public_ip,omitempty"`
+	// IPv6Addresses are the IPv6 addresses of all the instance's interfaces.
+	IPv6Addresses    []string `json:"ipv6_addresses,omitempty"`
+	SecurityGroupIDs []string `json:"security_group_ids,omitempty"`
+	// NetworkInterfaces are the attached interfaces, primary first. An
+	// instance without them (an inventory saved before they were collected)
+	// is judged as one interface made of the instance-level fields.
+	NetworkInterfaces []NetworkInterface `json:"network_interfaces,omitempty"`
+}
+
+// NetworkInterface is an elastic network interface attached to an instance.
+type NetworkInterface struct {
+	ID string `json:"id"`
+	// DeviceIndex is the attachment's device index; 0 is the primary.
+	DeviceIndex int32  `json:"device_index"`
+	SubnetID    string `json:"subnet_id,omitempty"`
+	VPCID       string `json:"vpc_id,omitempty"`
+	// PublicIPs are the public IPv4 addresses (auto-assigned or Elastic IPs)
+	// associated with any of the interface's private addresses, the
+	// secondary ones included.
+	PublicIPs        []string `json:"public_ips,omitempty"`
 	IPv6Addresses    []string `json:"ipv6_addresses,omitempty"`
 	SecurityGroupIDs []string `json:"security_group_ids,omitempty"`
 }

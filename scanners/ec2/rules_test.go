@@ -98,20 +98,23 @@ func TestOpenTCPPorts(t *testing.T) {
 		{"0.0.0.0/1 is not the internet", perm("tcp", p32(22), p32(22), "0.0.0.0/1"), nil},
 		{"narrow IPv6", Permission{Protocol: "tcp", FromPort: p32(22), ToPort: p32(22), IPv6Ranges: []string{"2001:db8::/32"}}, nil},
 		{"security group source", Permission{Protocol: "tcp", FromPort: p32(22), ToPort: p32(22), SourceGroupIDs: []string{"sg-9"}}, nil},
-		{"prefix list source", Permission{Protocol: "-1", PrefixListIDs: []string{"pl-123"}}, nil},
+		{"prefix list source, not collected", Permission{Protocol: "-1", PrefixListIDs: []string{"pl-123"}}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sg := SecurityGroup{ID: "sg-1", Ingress: []Permission{tt.perm}}
-			got := OpenTCPPorts(sg, AdminPorts)
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("OpenTCPPorts = %+v, want %+v", got, tt.want)
+			got := OpenTCPPorts([]SecurityGroup{sg}, nil, AdminPorts)
+			if !reflect.DeepEqual(got.Open, tt.want) {
+				t.Errorf("OpenTCPPorts = %+v, want %+v", got.Open, tt.want)
+			}
+			if len(tt.perm.PrefixListIDs) == 0 && got.Unknown != nil {
+				t.Errorf("unknown = %v", got.Unknown)
 			}
 		})
 	}
 	// Egress rules are never ingress.
 	sg := SecurityGroup{ID: "sg-1", Egress: []Permission{perm("-1", nil, nil, AnyIPv4)}}
-	if got := OpenTCPPorts(sg, AdminPorts); got != nil {
+	if got := OpenTCPPorts([]SecurityGroup{sg}, nil, AdminPorts); got.Open != nil || got.Unknown != nil {
 		t.Errorf("egress counted as ingress: %+v", got)
 	}
 }
@@ -140,9 +143,9 @@ func TestOpenAllPorts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := OpenAllPorts(SecurityGroup{ID: "sg-1", Ingress: []Permission{tt.perm}})
+			got := OpenAllPorts([]SecurityGroup{{ID: "sg-1", Ingress: []Permission{tt.perm}}}, nil)
 			var rules []string
-			for _, o := range got {
+			for _, o := range got.Open {
 				rules = append(rules, o.Rule)
 				if o.GroupID != "sg-1" || len(o.Ports) != 0 {
 					t.Errorf("opening = %+v", o)

@@ -43,6 +43,10 @@ const topUsage = `posture: AWS cloud posture scanner
 
 usage:
   posture scan [flags]       scan accounts and write evidence reports
+  posture report SCAN.json --out DIR [--format LIST] [--frameworks IDS]
+                             render an earlier scan again as an evidence package
+  posture verify DIR [--public-key PEM | --kms-key ARN] [--require-signature]
+                             check a package's files, hashes and signature
   posture checks [--json]    list the check catalogue
   posture controls [--framework ID] [--framework-file FILE]
                              list the certification frameworks, or one framework's controls
@@ -62,6 +66,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "scan":
 		var code int
 		code, err = runScan(ctx, args[1:], stdout, stderr)
+		if err == nil {
+			return code
+		}
+	case "verify", "report":
+		verb := runVerify
+		if args[0] == "report" {
+			verb = runReport
+		}
+		var code int
+		code, err = verb(ctx, args[1:], stdout, stderr)
 		if err == nil {
 			return code
 		}

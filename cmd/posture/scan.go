@@ -24,6 +24,7 @@ import (
 	"github.com/posture-dev/posture/internal/engine"
 	"github.com/posture-dev/posture/internal/fanout"
 	"github.com/posture-dev/posture/internal/model"
+	"github.com/posture-dev/posture/internal/signing"
 	"github.com/posture-dev/posture/reports"
 	"github.com/posture-dev/posture/scanners"
 )
@@ -55,6 +56,8 @@ type scanFlags struct {
 	accountConcurrency int
 	callConcurrency    int
 	timeout            time.Duration
+
+	signKMSKey string
 }
 
 func parseScanFlags(args []string, stderr io.Writer) (*scanFlags, error) {
@@ -85,6 +88,7 @@ func parseScanFlags(args []string, stderr io.Writer) (*scanFlags, error) {
 	fs.IntVar(&f.callConcurrency, "call-concurrency", fanout.DefaultLimit, "how many per-resource calls of one scope are made at once")
 	fs.DurationVar(&f.timeout, "timeout", 0, "stop the scan after this long (e.g. 30m) and write what was collected; exit 5 (default: no limit)")
 	fs.StringVar(&f.config, "config", "", "YAML file of check thresholds (see posture.example.yaml; default: the built-in thresholds)")
+	fs.StringVar(&f.signKMSKey, "sign-kms-key", "", "sign the package's manifest with this asymmetric KMS key (ARN; SIGN_VERIFY, ECC_NIST_P256 or RSA) using the caller's own credentials: writes manifest.sig")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return nil, err
@@ -194,6 +198,16 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 	if err != nil {
 		return startFailed(ctx, stderr, err)
 	}
+	var signer reports.Signer
+	if f.signKMSKey != "" {
+		// The key is checked before the scan, with the caller's own
+		// credentials, never a scanned account's.
+		s, err := signing.NewKMSSigner(ctx, cfg, f.signKMSKey)
+		if err != nil {
+			return startFailed(ctx, stderr, err)
+		}
+		signer = s
+	}
 	targets, err := buildTargets(ctx, f, cfg, caller, logger)
 	if err != nil {
 		return startFailed(ctx, stderr, err)
@@ -232,7 +246,10 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 		catalogue:  catalogue,
 	})
 
-	if _, err := reports.WriteDir(f.out, reports.Input{Scan: scan}, writers); err != nil {
+	// The signature is made after a cancelled scan too: it says what the
+	// package holds, not that the scan was complete.
+	if _, err := reports.WritePackage(f.out, reports.Input{Scan: scan}, writers,
+		reports.PackageOptions{Signer: signer, Context: context.WithoutCancel(ctx)}); err != nil {
 		return 0, err
 	}
 	if err := reports.WriteSummary(stderr, scan, f.out); err != nil {

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"crypto"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/posture-dev/posture/internal/awsenv"
+	"github.com/posture-dev/posture/internal/signing"
+	"github.com/posture-dev/posture/reports"
+)
+
+// exitAltered is `posture verify`'s code for a package that is altered or
+// incomplete: a file missing, changed or unexpected, or a signature that
+// does not verify. Documented in README.md.
+const exitAltered = 7
+
+// awsFlags are the flags that reach AWS for the package verbs (kms:Sign,
+// kms:GetPublicKey).
+type awsFlags struct {
+	profile, region, endpointURL string
+}
+
+func (a *awsFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&a.profile, "profile", "", "AWS shared config profile for KMS (default: AWS_PROFILE or the default chain)")
+	fs.StringVar(&a.region, "region", "", "region for KMS when the key is not an ARN (default: AWS_REGION, else us-east-1)")
+	fs.StringVar(&a.endpointURL, "endpoint-url", "", "send the KMS calls to this endpoint, e.g. an emulator (default: AWS_ENDPOINT_URL)")
+}
+
+func (a *awsFlags) load(ctx context.Context) (aws.Config, error) {
+	return awsenv.Load(ctx, awsenv.Options{Profile: a.profile, Region: a.region, EndpointURL: a.endpointURL})
+}
+
+// runVerify runs `posture verify DIR` and returns its exit code.
+func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
+	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	publicKey := fs.String("public-key", "", "verify manifest.sig offline with this PEM public key (as kms:GetPublicKey returns it)")
+	kmsKey := fs.String("kms-key", "", "fetch the public key of this KMS key (kms:GetPublicKey) to verify manifest.sig (default: the key recorded in manifest.sig)")
+	savePublicKey := fs.String("save-public-key", "", "write the public key fetched from KMS to this PEM file, for later offline checks")
+	requireSignature := fs.Bool("require-signature", false, "an unsigned package is a failure")
+	var af awsFlags
+	af.register(fs)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "usage: posture verify DIR [--public-key PEM | --kms-key ARN] [--require-signature]\n\n"+
+			"Exit codes: 0 the package is intact; 1 it could not be checked (e.g. the signature's key unreachable);\n"+
+			"2 bad command line or DIR; 7 altered or incomplete (every problem printed, one per line, naming the file).\n\n")
+		fs.PrintDefaults()
+	}
+	if err := parseInterspersed(fs, args); err != nil {
+		return 0, err
+	}
+	if fs.NArg() != 1 {
+		return 0, usagef("verify takes one package directory, got %d arguments", fs.NArg())
+	}
+	if *publicKey != "" && *kmsKey != "" {
+		return 0, usagef("--public-key and --kms-key cannot be combined")
+	}
+	dir := fs.Arg(0)
+	if info, err := os.Stat(dir); err != nil {
+		return 0, usagef("package directory %s: %w", dir, err)
+	} else if !info.IsDir() {
+		return 0, usagef("package directory %s: not a directory", dir)
+	}
+
+	opts := reports.VerifyOptions{RequireSignature: *requireSignature}
+	if *publicKey != "" {
+		data, err := os.ReadFile(*publicKey)
+		if err != nil {
+			return 0, usagef("--public-key: %w", err)
+		}
+		pub, err := signing.ParsePublicKeyPEM(data)
+		if err != nil {
+			return 0, usagef("--public-key %s: %w", *publicKey, err)
+		}
+		opts.PublicKey = pub
+	} else {
+		opts.FetchKey = func(recorded string) (crypto.PublicKey, error) {
+			keyID := recorded
+			if *kmsKey != "" {
+				keyID = *kmsKey
+			}
+			cfg, err := af.load(ctx)
+			if err != nil {
+				return nil, err
+			}
+			pub, pemData, err := signing.FetchPublicKey(ctx, cfg, keyID)
+			if err != nil {
+				return nil, err
+			}
+			if *savePublicKey != "" {
+				if err := os.WriteFile(*savePublicKey, pemData, 0o644); err != nil {
+					return nil, fmt.Errorf("--save-public-key: %w", err)
+				}
+			}
+			return pub, nil
+		}
+	}
+
+	v, err := reports.VerifyPackage(dir, opts)
+	if err != nil {
+		return 0, err
+	}
+	for _, p := range v.Problems {
+		fmt.Fprintln(stdout, p.String())
+	}
+	files := 0
+	if v.Manifest != nil {
+		files = len(v.Manifest.Files)
+	}
+	switch {
+	case len(v.Problems) > 0:
+		fmt.Fprintf(stderr, "posture verify: %s is altered or incomplete: %d problem(s)\n", dir, len(v.Problems))
+		return exitAltered, nil
+	case v.SignatureUnchecked != nil:
+		fmt.Fprintf(stdout, "%d files match manifest.json and SHA256SUMS (scan %s)\n", files, v.Manifest.ScanID)
+		fmt.Fprintf(stderr, "posture verify: %s: the signature could not be checked: %v\n", reports.SignatureName, v.SignatureUnchecked)
+		return exitError, nil
+	}
+	fmt.Fprintf(stdout, "intact: %d files match manifest.json and SHA256SUMS (scan %s, %s %s, finished %s)\n",
+		files, v.Manifest.ScanID, v.Manifest.Tool.Name, v.Manifest.Tool.Version, v.Manifest.FinishedAt.UTC().Format("2006-01-02T15:04:05Z"))
+	if v.Manifest.PreviousManifestSHA256 != "" {
+		fmt.Fprintf(stdout, "previous manifest: sha256 %s\n", v.Manifest.PreviousManifestSHA256)
+	}
+	if v.SignatureVerified {
+		fmt.Fprintf(stdout, "signature: verified (%s, key %s)\n", v.Signature.Algorithm, v.Signature.KeyID)
+	} else {
+		fmt.Fprintln(stdout, "signature: not signed")
+	}
+	return exitOK, nil
+}
+
+// parseInterspersed parses flags that may come before or after the
+// positional arguments (`posture verify DIR --public-key k.pem`).
+func parseInterspersed(fs *flag.FlagSet, args []string) error {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return usageError{err}
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	return fs.Parse(positional)
+}

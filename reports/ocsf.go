@@ -218,7 +218,7 @@ func OCSFFindings(scan *model.Scan) []OCSFFinding {
 				f.Compliance.Standards = append(f.Compliance.Standards, fw)
 			}
 		}
-		if r.ResourceID != "" || r.ResourceARN != "" {
+		if r.ResourceID != "" { // an ERROR of a whole scope has no resource
 			uid := r.ResourceARN
 			if uid == "" {
 				uid = r.ResourceID

@@ -127,9 +127,9 @@ func VerifyPackage(dir string, opts VerifyOptions) (*Verification, error) {
 			checkFile(v, dir, f)
 			if sumsOK {
 				if s, ok := sums[f.Name]; !ok {
-					v.problem(f.Name, "in manifest.json but not in SHA256SUMS")
+					v.problem(SumsName, "has no line for %s, which manifest.json lists", f.Name)
 				} else if s != f.SHA256 {
-					v.problem(f.Name, "SHA256SUMS says %s, manifest.json says %s", s, f.SHA256)
+					v.problem(SumsName, "records SHA-256 %s for %s, manifest.json records %s", s, f.Name, f.SHA256)
 				}
 			}
 		}
@@ -143,12 +143,12 @@ func VerifyPackage(dir string, opts VerifyOptions) (*Verification, error) {
 		for _, name := range names {
 			if name == ManifestName {
 				if v.ManifestSHA256 != "" && sums[name] != v.ManifestSHA256 {
-					v.problem(ManifestName, "altered: SHA256SUMS records SHA-256 %s, the file has %s", sums[name], v.ManifestSHA256)
+					v.problem(ManifestName, "SHA-256 %s does not match its line in SHA256SUMS (%s): manifest.json or SHA256SUMS was altered", v.ManifestSHA256, sums[name])
 				}
 				continue
 			}
 			if v.Manifest != nil && !listed[name] {
-				v.problem(name, "in SHA256SUMS but not in manifest.json")
+				v.problem(SumsName, "lists %q, which manifest.json does not", name)
 			}
 		}
 		if _, ok := sums[ManifestName]; !ok {

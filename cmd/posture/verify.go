@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -34,7 +35,10 @@ func (a *awsFlags) register(fs *flag.FlagSet) {
 }
 
 func (a *awsFlags) load(ctx context.Context) (aws.Config, error) {
-	return awsenv.Load(ctx, awsenv.Options{Profile: a.profile, Region: a.region, EndpointURL: a.endpointURL})
+	// A few KMS calls, not a scan: a few quick attempts, so that an
+	// unreachable key is reported in seconds.
+	return awsenv.Load(ctx, awsenv.Options{Profile: a.profile, Region: a.region, EndpointURL: a.endpointURL,
+		MaxAttempts: 3, MaxBackoff: 2 * time.Second})
 }
 
 // runVerify runs `posture verify DIR` and returns its exit code.

@@ -86,7 +86,7 @@ func safeName(name string) bool {
 }
 
 // WritePackage writes the evidence package into dir: every file of the
-// writers (atomically, 0600, in a 0700 directory, as WriteDir), then
+// writers, rendered from the scan as its scan.json reads back (atomically, 0600, in a 0700 directory, as WriteDir), then
 // manifest.json, then SHA256SUMS (every file and manifest.json, sorted by
 // name), then manifest.sig when opts.Signer is set. Everything is a
 // function of in and opts (times are the scan's), so the same input gives
@@ -105,6 +105,13 @@ func WritePackage(dir string, in Input, writers []Writer, opts PackageOptions) (
 			}
 			names[f.Name] = w.Format()
 		}
+	}
+	if in.Scan != nil {
+		scan, err := canonicalScan(in.Scan)
+		if err != nil {
+			return nil, err
+		}
+		in.Scan = scan
 	}
 	paths, err := WriteDir(dir, in, writers)
 	if err != nil {
@@ -160,6 +167,23 @@ func WritePackage(dir string, in Input, writers []Writer, opts PackageOptions) (
 		return nil, fmt.Errorf("write %s: %w", SignatureName, err)
 	}
 	return m, nil
+}
+
+// canonicalScan returns the scan as its scan.json says it: encoded and
+// decoded again. The checks build evidence as structs, whose keys encode in
+// field order; a reader of scan.json gets maps, whose keys encode sorted.
+// Rendering every format from the decoded form makes the files of a live
+// scan the same bytes as `posture report` renders from its scan.json.
+func canonicalScan(scan *model.Scan) (*model.Scan, error) {
+	data, err := Reencode(scan)
+	if err != nil {
+		return nil, fmt.Errorf("encode scan: %w", err)
+	}
+	var out model.Scan
+	if err := json.Unmarshal(data, &out); err != nil {
+		return nil, fmt.Errorf("decode scan: %w", err)
+	}
+	return &out, nil
 }
 
 // Encode renders manifest.json: indented JSON with a final newline.

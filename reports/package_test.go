@@ -467,3 +467,56 @@ func (n namedWriter) Format() string { return "named" }
 func (n namedWriter) Files(Input) []File {
 	return []File{{Name: string(n), Render: bytesRender([]byte("x"))}}
 }
+
+// blockEvidence is evidence as a check builds it: a struct whose fields are
+// not in alphabetical order.
+type blockEvidence struct {
+	BlockPublicACLs   bool  `json:"block_public_acls"`
+	IgnorePublicACLs  bool  `json:"ignore_public_acls"`
+	BlockPublicPolicy bool  `json:"block_public_policy"`
+	Size              int64 `json:"size"`
+}
+
+// A live scan (evidence as structs) and its scan.json read back render the
+// same bytes in every format: what `posture report` relies on.
+func TestPackageOfALiveScanRerendersByteForByte(t *testing.T) {
+	live := packageScan()
+	for i := range live.Results {
+		live.Results[i].Evidence = map[string]any{"zone": "b", "account_block": blockEvidence{true, false, true, 1 << 40}}
+	}
+	first := filepath.Join(t.TempDir(), "first")
+	if _, err := WritePackage(first, Input{Scan: live}, allWriters(t), PackageOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	original := mustRead(t, filepath.Join(first, "scan.json"))
+	decoded, err := DecodeScanLenient(original)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := Reencode(decoded); !bytes.Equal(again, original) {
+		t.Fatal("the scan.json of a live scan re-encodes differently once read back")
+	}
+	writers := allWriters(t)
+	for i, w := range writers {
+		if w.Format() == "json" {
+			writers[i] = ScanBytes(original)
+		}
+	}
+	second := filepath.Join(t.TempDir(), "second")
+	if _, err := WritePackage(second, Input{Scan: decoded}, writers, PackageOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	names := dirFiles(t, first)
+	if !reflect.DeepEqual(names, dirFiles(t, second)) {
+		t.Fatalf("files %v and %v", names, dirFiles(t, second))
+	}
+	for _, name := range names {
+		if !bytes.Equal(mustRead(t, filepath.Join(first, name)), mustRead(t, filepath.Join(second, name))) {
+			t.Errorf("%s differs between the live scan's package and its re-rendering", name)
+		}
+	}
+	compact := strings.Join(strings.Fields(string(original)), "")
+	if !strings.Contains(compact, `"account_block":{"block_public_acls":true,"block_public_policy":true,"ignore_public_acls":false,"size":1099511627776}`) {
+		t.Errorf("evidence not in its read-back form (keys sorted):\n%s", original)
+	}
+}

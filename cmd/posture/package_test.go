@@ -47,7 +47,7 @@ func TestPackageVerbs(t *testing.T) {
 	env := []string{"AWS_ENDPOINT_URL=" + srv.URL}
 	tmp := t.TempDir()
 	out := filepath.Join(tmp, "scan")
-	run := runCLI(t, env, "scan", "--regions", "us-east-1", "--checks", "ec2-sg-open-admin-port,s3-bucket-public", "--out", out, "--sign-kms-key", keyARN)
+	run := runCLI(t, env, "scan", "--regions", "us-east-1", "--out", out, "--sign-kms-key", keyARN)
 	if run.code != exitOK {
 		t.Fatalf("scan exit %d\n%s", run.code, run.stderr)
 	}

@@ -65,7 +65,8 @@ func ReadScanFile(path string) (*model.Scan, error) {
 }
 
 // DecodeScanLenient decodes a scan.json document, ignoring unknown fields,
-// and validates it. Trailing data after the document is an error.
+// and validates it: a scan written by a newer version (which may add
+// fields, never rename them) is still read, by diff, --baseline and report.
 func DecodeScanLenient(data []byte) (*model.Scan, error) {
 	var scan model.Scan
 	if err := json.Unmarshal(data, &scan); err != nil {

@@ -46,6 +46,7 @@ func Writers() map[string]Writer {
 		"json": JSON{},
 		"csv":  CSV{},
 		"diff": Diff{},
+		"ocsf": OCSF{},
 	}
 }
 

@@ -1,8 +1,11 @@
 package reports
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -159,8 +162,39 @@ func WriteSummary(w io.Writer, scan *model.Scan, outDir string) error {
 	}
 	if outDir != "" {
 		p.printf("\nreports written to %s\n", outDir)
+		writePackageFiles(p, outDir)
 	}
 	return p.err
+}
+
+// writePackageFiles lists, under "reports written to", the files of the
+// package in outDir as its manifest.json records them, and how to check
+// them. Nothing is printed for a directory without a readable manifest.
+func writePackageFiles(p *printer, outDir string) {
+	data, err := os.ReadFile(filepath.Join(outDir, ManifestName))
+	if err != nil {
+		return
+	}
+	var m Manifest
+	if json.Unmarshal(data, &m) != nil {
+		return
+	}
+	line := " "
+	for _, f := range m.Files {
+		if len(line) > 1 && len(line)+len(f.Name) > 100 {
+			p.printf("%s\n", line)
+			line = " "
+		}
+		line += " " + f.Name
+	}
+	if len(m.Files) > 0 {
+		p.printf("%s\n", line)
+	}
+	control := ManifestName + ", " + SumsName
+	if _, err := os.Stat(filepath.Join(outDir, SignatureName)); err == nil {
+		control += ", " + SignatureName
+	}
+	p.printf("  integrity: %s (check: cd %s && sha256sum -c %s, or posture verify %s)\n", control, outDir, SumsName, outDir)
 }
 
 type printer struct {

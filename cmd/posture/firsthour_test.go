@@ -204,7 +204,7 @@ func TestScanOutHoldsOneScan(t *testing.T) {
 		t.Fatalf("first scan: exit %d\n%s", run.code, run.stderr)
 	}
 	run := runCLI(t, nil, append(args, "--format", "json")...)
-	if run.code != exitUsage || !strings.Contains(run.stderr, "already holds a scan's files (findings.csv, scan.json): choose another folder, or pass --overwrite") {
+	if run.code != exitUsage || !strings.Contains(run.stderr, "already holds a scan's files (SHA256SUMS, findings.csv, manifest.json, scan.json): choose another folder, or pass --overwrite") {
 		t.Errorf("second scan: exit %d\n%s", run.code, run.stderr)
 	}
 	if run := runCLI(t, nil, append(args, "--format", "json", "--overwrite")...); run.code != exitOK {

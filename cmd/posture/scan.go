@@ -27,6 +27,7 @@ import (
 	"github.com/posture-dev/posture/internal/engine"
 	"github.com/posture-dev/posture/internal/fanout"
 	"github.com/posture-dev/posture/internal/model"
+	"github.com/posture-dev/posture/internal/signing"
 	"github.com/posture-dev/posture/internal/waivers"
 	"github.com/posture-dev/posture/reports"
 	scandiff "github.com/posture-dev/posture/reports/diff"
@@ -65,6 +66,8 @@ type scanFlags struct {
 	accountConcurrency int
 	callConcurrency    int
 	timeout            time.Duration
+
+	signKMSKey string
 }
 
 // newScanCommand is `posture scan`.
@@ -137,6 +140,7 @@ func bindScanFlags(fs *pflag.FlagSet) *scanFlags {
 	fs.Var(durationFlag{&f.timeout}, "timeout", "stop the scan after this long (e.g. 30m) and write what was collected; exit 5 (default: no limit)")
 	fs.StringVar(&f.config, "config", "", "YAML file of check thresholds and waivers (see posture.example.yaml; default: the built-in thresholds, no waivers)")
 	fs.StringVar(&f.baseline, "baseline", "", "an earlier scan.json to compare with: writes diff.json and carries each finding's first_seen forward")
+	fs.StringVar(&f.signKMSKey, "sign-kms-key", "", "sign the package's manifest with this asymmetric KMS key (ARN; SIGN_VERIFY, ECC_NIST_P256 or RSA) using the caller's own credentials: writes manifest.sig")
 	return f
 }
 
@@ -269,6 +273,16 @@ func runScan(ctx context.Context, f *scanFlags, stdout, stderr io.Writer) (int, 
 	if err != nil {
 		return startFailed(ctx, stderr, err)
 	}
+	var signer reports.Signer
+	if f.signKMSKey != "" {
+		// The key is checked before the scan, with the caller's own
+		// credentials, never a scanned account's.
+		s, err := signing.NewKMSSigner(ctx, cfg, f.signKMSKey)
+		if err != nil {
+			return startFailed(ctx, stderr, err)
+		}
+		signer = s
+	}
 	targets, err := buildTargets(ctx, f, cfg, caller, logger)
 	if err != nil {
 		return startFailed(ctx, stderr, err)
@@ -325,7 +339,10 @@ func runScan(ctx context.Context, f *scanFlags, stdout, stderr io.Writer) (int, 
 	}
 
 	dir := out.folder(scan.Scan.ID)
-	if _, err := reports.WriteDir(dir, reports.Input{Scan: scan, Diff: changes}, writers); err != nil {
+	// The signature is made after a cancelled scan too: it says what the
+	// package holds, not that the scan was complete.
+	if _, err := reports.WritePackage(dir, reports.Input{Scan: scan, Diff: changes}, writers,
+		reports.PackageOptions{Signer: signer, Context: context.WithoutCancel(ctx)}); err != nil {
 		return 0, err
 	}
 	if err := out.finish(scan.Scan.ID); err != nil {

@@ -80,3 +80,32 @@ func guard(ctx context.Context, in middleware.InitializeInput, next middleware.I
 	}
 	return next.HandleInitialize(ctx, in)
 }
+
+// AllowOnClient returns an APIOptions entry for one client (never for a
+// shared aws.Config) that replaces the guard with one that also lets through
+// the named operations of one service, given by its service ID (e.g. "KMS"),
+// and nothing else. It exists for the evidence package's signing client,
+// which calls kms:Sign with the tool's own identity: Sign changes nothing,
+// but it is not a Describe/List/Get call, so the scanning clients refuse it.
+// A client without the guard gets the narrowed guard installed.
+func AllowOnClient(service string, operations ...string) func(*middleware.Stack) error {
+	extra := make(map[string]bool, len(operations))
+	for _, op := range operations {
+		extra[op] = true
+	}
+	narrowed := func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+		op, svc := middleware.GetOperationName(ctx), middleware.GetServiceID(ctx)
+		if !Allowed(op) && !(svc == service && extra[op]) {
+			return middleware.InitializeOutput{}, middleware.Metadata{}, &RefusedError{Service: svc, Operation: op}
+		}
+		return next.HandleInitialize(ctx, in)
+	}
+	return func(stack *middleware.Stack) error {
+		if _, ok := stack.Initialize.Get(middlewareID); ok {
+			if _, err := stack.Initialize.Remove(middlewareID); err != nil {
+				return fmt.Errorf("replace the read-only guard: %w", err)
+			}
+		}
+		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc(middlewareID, narrowed), middleware.Before)
+	}
+}

@@ -3,11 +3,16 @@ package reports
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
+	"hash/crc32"
 	"io"
+	"io/fs"
 	"slices"
 	"sort"
 	"strconv"
@@ -66,19 +71,28 @@ func (XLSX) Write(w io.Writer, in Input) error {
 	if in.Scan == nil {
 		return errors.New("xlsx: no scan to render")
 	}
+	// Hashing scan.json is as much work as a sheet: do it beside them.
+	sha := make(chan shaResult, 1)
+	go func() {
+		sum, err := scanSHA256(in.Scan)
+		sha <- shaResult{sum, err}
+	}()
 	b, err := newWorkbook(in)
 	if err != nil {
+		<-sha
 		return fmt.Errorf("xlsx: %w", err)
 	}
+	b.sha = sha
 	defer b.f.Close()
 	if err := b.build(); err != nil {
 		return fmt.Errorf("xlsx: %w", err)
 	}
-	buf, err := b.f.WriteToBuffer()
-	if err != nil {
+	// excelize writes its parts through b.zip; the buffer it returns stays
+	// empty.
+	if _, err := b.f.WriteToBuffer(); err != nil {
 		return fmt.Errorf("xlsx: write workbook: %w", err)
 	}
-	if err := canonicalZip(w, buf.Bytes(), in.Scan.Scan.FinishedAt); err != nil {
+	if err := b.zip.writeTo(w, in.Scan.Scan.FinishedAt); err != nil {
 		return fmt.Errorf("xlsx: %w", err)
 	}
 	return nil
@@ -102,6 +116,14 @@ type workbook struct {
 	checkRows map[string][2]int // check ID -> first and last Findings row
 	waiverRow map[string]int    // waiver ID -> first Findings row it muted
 	titles    map[string]string // check ID -> title, from the catalogue
+
+	sha <-chan shaResult // the SHA-256 of scan.json, computed beside the sheets
+	zip *canonicalZip
+}
+
+type shaResult struct {
+	sum string
+	err error
 }
 
 type xlsxStyles struct {
@@ -110,7 +132,10 @@ type xlsxStyles struct {
 }
 
 func newWorkbook(in Input) (*workbook, error) {
-	b := &workbook{in: in, scan: in.Scan, f: excelize.NewFile(),
+	f := excelize.NewFile()
+	z := &canonicalZip{}
+	f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return z })
+	b := &workbook{in: in, scan: in.Scan, f: f, zip: z,
 		controlsOf: map[string][]model.ControlStatus{}, checkRows: map[string][2]int{},
 		waiverRow: map[string]int{}, titles: map[string]string{}}
 	if err := b.newStyles(); err != nil {
@@ -300,7 +325,6 @@ func (b *workbook) build() error {
 		sheet string
 		fn    func() error
 	}{
-		{sheetAbout, b.about},
 		{sheetSummary, b.summary},
 		{sheetFindings, b.findings},
 		{sheetCoverage, b.coverage},
@@ -324,6 +348,11 @@ func (b *workbook) build() error {
 			fn    func() error
 		}{sheetChanges, b.changes})
 	}
+	// About waits for the hash of scan.json, so it is written last.
+	steps = append(steps, struct {
+		sheet string
+		fn    func() error
+	}{sheetAbout, b.about})
 	for _, s := range steps {
 		if err := s.fn(); err != nil {
 			return fmt.Errorf("sheet %s: %w", s.sheet, err)
@@ -407,6 +436,15 @@ func (b *workbook) text(s string, style int) excelize.Cell {
 		}
 	}
 	return excelize.Cell{StyleID: style, Value: s}
+}
+
+// cell is text for a StreamWriter row: nil (no cell at all) when s is
+// empty, else b.text(s, 0).
+func (b *workbook) cell(s string) any {
+	if s == "" {
+		return nil
+	}
+	return b.text(s, 0)
 }
 
 // put writes one row of a (non-streamed) sheet from column A. A value is a
@@ -537,27 +575,140 @@ func yesNo(v bool) string {
 // scanSHA256 is the SHA-256 of scan.json as JSON{} writes it.
 func scanSHA256(scan *model.Scan) (string, error) {
 	h := sha256.New()
-	if err := (JSON{}).Write(h, scan); err != nil {
+	if err := writeScanJSON(h, scan); err != nil {
 		return "", fmt.Errorf("hash scan.json: %w", err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// writeScanJSON writes the bytes JSON{}.Write writes, without holding the
+// whole document in memory: json.Encoder builds all of it (twice: compact,
+// then indented), which for 100,000 results is hundreds of megabytes. The
+// scan without its results is encoded as JSON{} does it, and the results
+// array is spliced in one result at a time, each indented as it is at its
+// depth in the document (json.Indent never prefixes the first line, which
+// is what makes an element embeddable). TestWriteScanJSON holds it to
+// JSON{}.Write byte for byte.
+func writeScanJSON(w io.Writer, scan *model.Scan) error {
+	if len(scan.Results) == 0 {
+		return (JSON{}).Write(w, scan)
+	}
+	shell := *scan
+	shell.Results = []model.Result{}
+	var doc bytes.Buffer
+	if err := (JSON{}).Write(&doc, &shell); err != nil {
+		return err
+	}
+	const slot = "\n  \"results\": [],\n"
+	head, tail, ok := bytes.Cut(doc.Bytes(), []byte(slot))
+	if !ok || bytes.Contains(tail, []byte(slot)) {
+		return errors.New("scan.json layout: no single top-level results array")
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("    ", "  ")
+	enc.SetEscapeHTML(false)
+	buf.Write(head)
+	buf.WriteString("\n  \"results\": [\n")
+	for i := range scan.Results {
+		buf.WriteString("    ")
+		if err := enc.Encode(&scan.Results[i]); err != nil {
+			return fmt.Errorf("results[%d]: %w", i, err)
+		}
+		buf.Truncate(buf.Len() - 1) // Encode's newline
+		if i < len(scan.Results)-1 {
+			buf.WriteByte(',')
+		}
+		buf.WriteByte('\n')
+		if buf.Len() >= 1<<20 {
+			if _, err := w.Write(buf.Bytes()); err != nil {
+				return err
+			}
+			buf.Reset()
+		}
+	}
+	buf.WriteString("  ],\n")
+	buf.Write(tail)
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
 // ---- the zip container ----------------------------------------------------
 
-// canonicalZip copies the entries of the zip archive data to w without
-// recompressing them, in a fixed order ([Content_Types].xml first, then by
-// name) and with every modification time set to mod. excelize writes the
-// parts of streamed sheets in map order, so without this two renders of the
-// same scan could differ in bytes.
-func canonicalZip(w io.Writer, data []byte, mod time.Time) error {
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		return fmt.Errorf("read workbook archive: %w", err)
+// canonicalZip is the excelize.ZipWriter of the workbook: it deflates each
+// part into its own buffer, and writeTo then writes the parts in a fixed
+// order ([Content_Types].xml first, then by name) with every modification
+// time set to one instant. excelize writes the parts of streamed sheets in
+// map order and would stamp nothing, so without it two renders of the same
+// scan could differ in bytes.
+type canonicalZip struct {
+	parts []*zipPart
+	cur   *zipPart
+	fw    *flate.Writer
+	err   error
+}
+
+type zipPart struct {
+	name string
+	data bytes.Buffer // deflated
+	crc  hash.Hash32
+	size uint64
+	fw   *flate.Writer
+}
+
+func (p *zipPart) Write(b []byte) (int, error) {
+	p.crc.Write(b)
+	p.size += uint64(len(b))
+	return p.fw.Write(b)
+}
+
+// Create implements excelize.ZipWriter.
+func (z *canonicalZip) Create(name string) (io.Writer, error) {
+	if err := z.finish(); err != nil {
+		return nil, err
 	}
-	files := append([]*zip.File{}, zr.File...)
-	sort.Slice(files, func(i, j int) bool {
-		a, b := files[i].Name, files[j].Name
+	p := &zipPart{name: name, crc: crc32.NewIEEE()}
+	if z.fw == nil {
+		// Fast compression: a third of the time of the default level, for
+		// a slightly larger file.
+		fw, err := flate.NewWriter(&p.data, flate.BestSpeed)
+		if err != nil {
+			return nil, err
+		}
+		z.fw = fw
+	} else {
+		z.fw.Reset(&p.data)
+	}
+	p.fw = z.fw
+	z.cur = p
+	z.parts = append(z.parts, p)
+	return p, nil
+}
+
+// AddFS implements excelize.ZipWriter; the workbook never adds a file system.
+func (z *canonicalZip) AddFS(fs.FS) error { return errors.New("AddFS is not supported") }
+
+// Close implements excelize.ZipWriter: it ends the last part.
+func (z *canonicalZip) Close() error { return z.finish() }
+
+func (z *canonicalZip) finish() error {
+	if z.cur != nil {
+		if err := z.cur.fw.Close(); err != nil {
+			return err
+		}
+		z.cur = nil
+	}
+	return nil
+}
+
+// writeTo writes the archive to w, every entry modified at mod.
+func (z *canonicalZip) writeTo(w io.Writer, mod time.Time) error {
+	if err := z.finish(); err != nil {
+		return err
+	}
+	parts := append([]*zipPart{}, z.parts...)
+	sort.Slice(parts, func(i, j int) bool {
+		a, b := parts[i].name, parts[j].name
 		if (a == "[Content_Types].xml") != (b == "[Content_Types].xml") {
 			return a == "[Content_Types].xml"
 		}
@@ -565,26 +716,24 @@ func canonicalZip(w io.Writer, data []byte, mod time.Time) error {
 	})
 	date, clock := msDosTime(mod.UTC())
 	zw := zip.NewWriter(w)
-	for _, f := range files {
-		hdr := &zip.FileHeader{
-			Name:               f.Name,
-			Method:             f.Method,
-			CRC32:              f.CRC32,
-			CompressedSize64:   f.CompressedSize64,
-			UncompressedSize64: f.UncompressedSize64,
+	for i, p := range parts {
+		if i > 0 && p.name == parts[i-1].name {
+			return fmt.Errorf("archive entry %s written twice", p.name)
+		}
+		dst, err := zw.CreateRaw(&zip.FileHeader{
+			Name:               p.name,
+			Method:             zip.Deflate,
+			CRC32:              p.crc.Sum32(),
+			CompressedSize64:   uint64(p.data.Len()),
+			UncompressedSize64: p.size,
 			ModifiedDate:       date,
 			ModifiedTime:       clock,
-		}
-		dst, err := zw.CreateRaw(hdr)
+		})
 		if err != nil {
-			return fmt.Errorf("archive entry %s: %w", f.Name, err)
+			return fmt.Errorf("archive entry %s: %w", p.name, err)
 		}
-		src, err := f.OpenRaw()
-		if err != nil {
-			return fmt.Errorf("archive entry %s: %w", f.Name, err)
-		}
-		if _, err := io.Copy(dst, src); err != nil {
-			return fmt.Errorf("archive entry %s: %w", f.Name, err)
+		if _, err := dst.Write(p.data.Bytes()); err != nil {
+			return fmt.Errorf("archive entry %s: %w", p.name, err)
 		}
 	}
 	if err := zw.Close(); err != nil {

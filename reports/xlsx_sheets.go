@@ -57,10 +57,11 @@ var howToRead = [][2]string{
 func (b *workbook) about() error {
 	scan, sh := b.scan, sheetAbout
 	info := scan.Scan
-	sum, err := scanSHA256(scan)
-	if err != nil {
-		return err
+	hash := <-b.sha
+	if hash.err != nil {
+		return hash.err
 	}
+	sum := hash.sum
 	var total Counts
 	for i := range scan.Results {
 		total.add(scan.Results[i].Status)
@@ -551,24 +552,24 @@ func (b *workbook) findings() error {
 			firstSeen = utc(*r.FirstSeen)
 		}
 		row[0] = i
-		row[1] = b.text(r.CheckID, 0)
-		row[2] = b.text(b.titles[r.CheckID], 0)
+		row[1] = b.cell(r.CheckID)
+		row[2] = b.cell(b.titles[r.CheckID])
 		row[3] = excelize.Cell{Value: string(r.Status), StyleID: b.st.status[string(r.Status)]}
-		row[4] = b.text(string(r.Severity), 0)
-		row[5] = b.text(string(r.Family), 0)
-		row[6] = b.text(r.AccountID, 0)
-		row[7] = b.text(r.AccountName, 0)
-		row[8] = b.text(r.Region, 0)
-		row[9] = b.text(r.Service, 0)
-		row[10] = b.text(r.ResourceType, 0)
-		row[11] = b.text(r.ResourceID, 0)
-		row[12] = b.text(r.ResourceARN, 0)
-		row[13] = b.text(r.Message, 0)
-		row[14] = b.text(evidence, 0)
-		row[15] = b.text(strings.Join(r.Controls, "; "), 0)
-		row[16] = b.text(r.WaiverID, 0)
-		row[17] = b.text(firstSeen, 0)
-		row[18] = b.text(r.Fingerprint, 0)
+		row[4] = b.cell(string(r.Severity))
+		row[5] = b.cell(string(r.Family))
+		row[6] = b.cell(r.AccountID)
+		row[7] = b.cell(r.AccountName)
+		row[8] = b.cell(r.Region)
+		row[9] = b.cell(r.Service)
+		row[10] = b.cell(r.ResourceType)
+		row[11] = b.cell(r.ResourceID)
+		row[12] = b.cell(r.ResourceARN)
+		row[13] = b.cell(r.Message)
+		row[14] = b.cell(evidence)
+		row[15] = b.cell(strings.Join(r.Controls, "; "))
+		row[16] = b.cell(r.WaiverID)
+		row[17] = b.cell(firstSeen)
+		row[18] = b.cell(r.Fingerprint)
 		if err := sw.SetRow(cellName(1, k+2), row); err != nil {
 			return fmt.Errorf("row %d: %w", k+2, err)
 		}
@@ -661,9 +662,9 @@ func (b *workbook) coverage() error {
 		if c.Status != model.CoverageOK {
 			status.StyleID = b.st.status["ERROR"]
 		}
-		if err := put(b.text(c.AccountID, 0), b.text(b.scan.Scan.AccountNames[c.AccountID], 0), b.text(c.Region, 0),
-			b.text(c.Service, 0), status, b.text(classification(c), 0), c.Resources, c.Results, c.Errors, len(c.Failures),
-			b.text(c.Error, 0)); err != nil {
+		if err := put(b.cell(c.AccountID), b.cell(b.scan.Scan.AccountNames[c.AccountID]), b.cell(c.Region),
+			b.cell(c.Service), status, b.cell(classification(c)), c.Resources, c.Results, c.Errors, len(c.Failures),
+			b.cell(c.Error)); err != nil {
 			return err
 		}
 	}
@@ -713,8 +714,8 @@ func (b *workbook) coverage() error {
 			failures = []model.Failure{{Error: g.Error}}
 		}
 		for _, f := range failures {
-			if err := put(b.text(g.AccountID, 0), b.text(b.scan.Scan.AccountNames[g.AccountID], 0), b.text(g.Region, 0), b.text(g.Service, 0),
-				b.text(f.Part, 0), b.text(f.Operation, 0), b.text(f.Resource, 0), b.text(f.Code, 0), b.text(f.Error, 0)); err != nil {
+			if err := put(b.cell(g.AccountID), b.cell(b.scan.Scan.AccountNames[g.AccountID]), b.cell(g.Region), b.cell(g.Service),
+				b.cell(f.Part), b.cell(f.Operation), b.cell(f.Resource), b.cell(f.Code), b.cell(f.Error)); err != nil {
 				return err
 			}
 		}
@@ -885,7 +886,7 @@ func (b *workbook) changes() error {
 		{"Unchanged", itoa(d.UnchangedCount)},
 	}
 	for _, kv := range facts {
-		if err := put(label(kv[0]), b.text(kv[1], 0)); err != nil {
+		if err := put(label(kv[0]), b.cell(kv[1])); err != nil {
 			return err
 		}
 	}
@@ -895,7 +896,7 @@ func (b *workbook) changes() error {
 		}
 	}
 	for _, w := range d.Context.Warnings {
-		if err := put(label("Warning"), b.text(w, 0)); err != nil {
+		if err := put(label("Warning"), b.cell(w)); err != nil {
 			return err
 		}
 	}
@@ -912,10 +913,10 @@ func (b *workbook) changes() error {
 		entries []model.DiffEntry
 	}{{"new", d.New}, {"resolved", d.Resolved}, {"changed", d.Changed}, {"not_observed", d.NotObserved}} {
 		for _, e := range cat.entries {
-			if err := put(cat.name, b.text(e.Fingerprint, 0), b.text(e.CheckID, 0), b.text(e.AccountID, 0), b.text(e.AccountName, 0),
-				b.text(e.Region, 0), b.text(e.Service, 0), b.text(e.ResourceType, 0), b.text(e.ResourceID, 0), b.text(e.ResourceARN, 0),
-				b.text(string(e.OldStatus), 0), b.text(string(e.NewStatus), 0), b.text(string(e.OldSeverity), 0),
-				b.text(string(e.NewSeverity), 0), b.text(e.Message, 0), b.text(e.Reason, 0)); err != nil {
+			if err := put(cat.name, b.cell(e.Fingerprint), b.cell(e.CheckID), b.cell(e.AccountID), b.cell(e.AccountName),
+				b.cell(e.Region), b.cell(e.Service), b.cell(e.ResourceType), b.cell(e.ResourceID), b.cell(e.ResourceARN),
+				b.cell(string(e.OldStatus)), b.cell(string(e.NewStatus)), b.cell(string(e.OldSeverity)),
+				b.cell(string(e.NewSeverity)), b.cell(e.Message), b.cell(e.Reason)); err != nil {
 				return err
 			}
 		}
@@ -941,7 +942,7 @@ func (b *workbook) changes() error {
 	for _, fw := range d.Controls {
 		for _, c := range fw.Changes {
 			changed++
-			if err := put(b.text(fw.Framework, 0), b.text(c.ControlID, 0), b.text(c.Title, 0),
+			if err := put(b.cell(fw.Framework), b.cell(c.ControlID), b.cell(c.Title),
 				excelize.Cell{Value: string(c.Old), StyleID: b.st.status[string(c.Old)]},
 				excelize.Cell{Value: string(c.New), StyleID: b.st.status[string(c.New)]}); err != nil {
 				return err
@@ -963,7 +964,7 @@ func (b *workbook) changes() error {
 	for _, fw := range d.Controls {
 		for _, from := range sortedStates(fw.Transitions) {
 			for _, to := range sortedStates(fw.Transitions[from]) {
-				if err := put(b.text(fw.Framework, 0), string(from), string(to), fw.Transitions[from][to]); err != nil {
+				if err := put(b.cell(fw.Framework), string(from), string(to), fw.Transitions[from][to]); err != nil {
 					return err
 				}
 			}

@@ -873,3 +873,25 @@ func TestXLSXEmptyScan(t *testing.T) {
 		t.Errorf("results = %q", facts["Results"])
 	}
 }
+
+// writeScanJSON streams the bytes of JSON{}.Write, HTML-looking text,
+// unicode and a result-less scan included.
+func TestWriteScanJSON(t *testing.T) {
+	small := evidenceScan()
+	small.Results[0].Message = `<script>&"quoted"</script> é 😀 "results": [],`
+	small.Results[1].Evidence = map[string]any{"nested": map[string]any{"list": []any{1, "two", nil, map[string]any{}}}, "empty": []any{}}
+	empty := sampleScan()
+	empty.Results = []model.Result{}
+	for name, scan := range map[string]*model.Scan{"evidence": small, "sample": sampleScan(), "no results": empty, "large": largeScan(3000)} {
+		var want, got bytes.Buffer
+		if err := (JSON{}).Write(&want, scan); err != nil {
+			t.Fatal(err)
+		}
+		if err := writeScanJSON(&got, scan); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !bytes.Equal(got.Bytes(), want.Bytes()) {
+			t.Errorf("%s: writeScanJSON differs from JSON{}.Write (%d vs %d bytes)", name, got.Len(), want.Len())
+		}
+	}
+}

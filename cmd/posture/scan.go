@@ -232,6 +232,11 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 		catalogue:  catalogue,
 	})
 
+	// Every report quotes scan.json as a reader decodes it (evidence keys
+	// sorted), so that re-rendering it later gives the same bytes.
+	if err := reports.CanonicalEvidence(scan); err != nil {
+		return 0, err
+	}
 	if _, err := reports.WriteDir(f.out, reports.Input{Scan: scan}, writers); err != nil {
 		return 0, err
 	}

@@ -389,6 +389,9 @@ func TestXLSXFindings(t *testing.T) {
 	if !reflect.DeepEqual(rs[0], findingsHeader) {
 		t.Errorf("header = %q", rs[0])
 	}
+	if part := pkgPart(t, f, "xl/tables/table"+tableID(t, f, "Findings")+".xml"); !strings.Contains(part, `<autoFilter ref="A1:S9"`) {
+		t.Errorf("Findings table has no autofilter over its range: %s", part)
+	}
 	panes, err := f.GetPanes(sheetFindings)
 	if err != nil || !panes.Freeze || panes.YSplit != 1 {
 		t.Errorf("Findings panes = %+v, %v; want the header row frozen", panes, err)
@@ -894,4 +897,26 @@ func TestWriteScanJSON(t *testing.T) {
 			t.Errorf("%s: writeScanJSON differs from JSON{}.Write (%d vs %d bytes)", name, got.Len(), want.Len())
 		}
 	}
+}
+
+// tableID finds the number of the table part named name.
+func tableID(t *testing.T, f *excelize.File, name string) string {
+	t.Helper()
+	for i := 1; i < 50; i++ {
+		if strings.Contains(pkgPart(t, f, fmt.Sprintf("xl/tables/table%d.xml", i)), ` name="`+name+`"`) {
+			return strconv.Itoa(i)
+		}
+	}
+	t.Fatalf("no table %s", name)
+	return ""
+}
+
+// pkgPart is the content of a part of an opened workbook ("" when absent).
+func pkgPart(t *testing.T, f *excelize.File, name string) string {
+	t.Helper()
+	v, ok := f.Pkg.Load(name)
+	if !ok {
+		return ""
+	}
+	return string(v.([]byte))
 }

@@ -47,6 +47,7 @@ func Writers() map[string]Writer {
 		"csv":  CSV{},
 		"diff": Diff{},
 		"ocsf": OCSF{},
+		"xlsx": XLSX{},
 	}
 }
 

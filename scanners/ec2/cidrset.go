@@ -199,8 +199,37 @@ func internet(ipv6 bool) AddrSet {
 	return internetV4
 }
 
-// coversInternet reports whether s holds the whole internet of a family.
-func coversInternet(s AddrSet, ipv6 bool) bool { return s.Covers(internet(ipv6)) }
+// coversInternet reports whether s admits the internet of a family: all of
+// its globally routable addresses but at most 1/256 of them (for IPv4, about
+// 14 million addresses: a /9 can be left out, a /8 cannot). A blocklist that denies a few addresses or networks before allowing
+// everyone (a NACL that keeps known bad actors out, say) still admits the
+// internet; a rule for 0.0.0.0/1 alone, or an organisation's own ranges,
+// does not.
+func coversInternet(s AddrSet, ipv6 bool) bool {
+	net := internet(ipv6)
+	return 256*net.Minus(s).size() <= net.size()
+}
+
+// size is the number of addresses in the set, as a float64 (an IPv6 count
+// does not fit an integer type; the comparisons it serves need no more
+// precision).
+func (s AddrSet) size() float64 {
+	var n float64
+	for _, r := range s.ranges {
+		lo, hi := r.lo.As16(), r.hi.As16()
+		n += bytesValue(hi[:]) - bytesValue(lo[:]) + 1
+	}
+	return n
+}
+
+// bytesValue is the big-endian unsigned value of b.
+func bytesValue(b []byte) float64 {
+	var v float64
+	for _, x := range b {
+		v = v*256 + float64(x)
+	}
+	return v
+}
 
 // isIPv6CIDR reports whether c is an IPv6 block (and not an IPv4-mapped one).
 func isIPv6CIDR(c string) bool {

@@ -144,8 +144,12 @@ func TestInboundFromInternetByAddress(t *testing.T) {
 			false, false, 200, "rule 200 deny all traffic from 0.0.0.0/0"},
 		{"halves allowed, later deny shadowed", []ACLEntry{entry(100, "-1", true, "0.0.0.0/1", nil, nil), entry(101, "-1", true, "128.0.0.0/1", nil, nil), entry(200, "6", false, AnyIPv4, p32(22), p32(22))},
 			false, true, 100, "rule 100 allow all traffic from 0.0.0.0/1; rule 101 allow all traffic from 128.0.0.0/1 (together 0.0.0.0/0)"},
-		{"host deny inside an allowed half", []ACLEntry{entry(90, "-1", false, "8.8.8.8/32", nil, nil), entry(100, "-1", true, AnyIPv4, nil, nil)},
-			false, false, 90, "rule 90 deny all traffic from 8.8.8.8/32"},
+		// A blocklist (a few addresses denied, then everyone allowed)
+		// still admits the internet.
+		{"host deny before allow all: a blocklist", []ACLEntry{entry(90, "-1", false, "8.8.8.8/32", nil, nil), entry(100, "-1", true, AnyIPv4, nil, nil)},
+			false, true, 100, "rule 100 allow all traffic from 0.0.0.0/0"},
+		{"deny of a /7 before allow all: more than a blocklist", []ACLEntry{entry(90, "-1", false, "8.0.0.0/7", nil, nil), entry(100, "-1", true, AnyIPv4, nil, nil)},
+			false, false, 90, "rule 90 deny all traffic from 8.0.0.0/7"},
 		{"IPv6 deny split", []ACLEntry{entry6(50, "6", false, "::/1", p32(22), p32(22)), entry6(51, "6", false, "8000::/1", p32(22), p32(22)), entry6(100, "-1", true, AnyIPv6, nil, nil)},
 			true, false, 50, "rule 50 deny tcp 22 from ::/1"},
 		{"IPv6 allow of global unicast", []ACLEntry{entry6(100, "-1", true, "2000::/3", nil, nil)},

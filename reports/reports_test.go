@@ -248,7 +248,7 @@ func TestCSV(t *testing.T) {
 	}
 	wantHeader := []string{"check_id", "status", "severity", "family", "account_id", "region", "service",
 		"resource_type", "resource_id", "resource_arn", "message", "evidence", "controls", "fingerprint", "account_name",
-		"waiver_id", "waiver_owner", "waiver_expires"}
+		"waiver_id", "waiver_owner", "waiver_expires", "scan_id", "title", "remediation", "resource_name"}
 	if !reflect.DeepEqual(rows[0], wantHeader) {
 		t.Errorf("header = %v", rows[0])
 	}
@@ -552,5 +552,50 @@ func TestWriteSummaryWorstUsesHighestFailureSeverity(t *testing.T) {
 		fmt.Sprintf("  %-9s %-38s %d failed\n", "medium", "ec2-sg-default-not-restricted", 4)
 	if !strings.Contains(out, want) {
 		t.Errorf("summary does not rank by the highest failing severity; want\n%s\nin\n%s", want, out)
+	}
+}
+
+// findings.csv is for triage: failures first, the worst first, then by
+// check, account, region and resource; every row names the scan, the
+// check's title and remediation, and the resource's name when it has one.
+func TestCSVTriageOrder(t *testing.T) {
+	res := func(check string, status model.Status, sev model.Severity, account, resource string, evidence map[string]any) model.Result {
+		return model.Result{CheckID: check, Status: status, Severity: sev, AccountID: account, Region: "us-east-1",
+			ResourceID: resource, Evidence: evidence}
+	}
+	scan := &model.Scan{
+		Scan: model.ScanInfo{ID: "scan-1"},
+		Results: []model.Result{
+			res("a-pass", model.StatusPass, model.SeverityCritical, "1", "r1", nil),
+			res("b-low", model.StatusFail, model.SeverityLow, "1", "r2", nil),
+			res("c-err", model.StatusError, model.SeverityHigh, "1", "", nil),
+			res("d-crit", model.StatusFail, model.SeverityCritical, "2", "sg-2", map[string]any{"group_name": "web"}),
+			res("d-crit", model.StatusFail, model.SeverityCritical, "1", "i-1", map[string]any{"name": "bastion"}),
+			res("e-muted", model.StatusMuted, model.SeverityHigh, "1", "r3", nil),
+		},
+		Catalogue: []model.CheckInfo{{ID: "d-crit", Title: "Open door", Remediation: "Close it"}},
+	}
+	var buf bytes.Buffer
+	if err := (CSV{}).Write(&buf, scan); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows[1:] {
+		got = append(got, r[0]+"/"+r[4]+"/"+r[18]+"/"+r[19]+"/"+r[20]+"/"+r[21])
+	}
+	want := []string{
+		"d-crit/1/scan-1/Open door/Close it/bastion",
+		"d-crit/2/scan-1/Open door/Close it/web",
+		"b-low/1/scan-1///",
+		"c-err/1/scan-1///",
+		"e-muted/1/scan-1///",
+		"a-pass/1/scan-1///",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -135,7 +135,7 @@ func TestScanTwoRegionsWritesThePackage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != len(scan.Results)+1 || strings.Join(rows[0], ",") != strings.Join(reports.CSVHeader, ",") {
+	if len(rows) != len(scan.Results)+1 || strings.Join(rows[0], ",") != strings.Join(reports.CSVHeader(), ",") {
 		t.Errorf("CSV has %d rows for %d results; header %v", len(rows), len(scan.Results), rows[0])
 	}
 }

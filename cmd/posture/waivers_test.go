@@ -210,7 +210,7 @@ waivers:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(rows[0], reports.CSVHeader) || strings.Join(rows[0][14:], ",") != "account_name,waiver_id,waiver_owner,waiver_expires" {
+	if !reflect.DeepEqual(rows[0], reports.CSVHeader()) || strings.Join(rows[0][14:18], ",") != "account_name,waiver_id,waiver_owner,waiver_expires" {
 		t.Fatalf("CSV header %v", rows[0])
 	}
 	if len(rows) != len(scan.Results)+1 {

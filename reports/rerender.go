@@ -48,31 +48,13 @@ func Reencode(scan *model.Scan) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// FrameworkIDs lists the frameworks of a scan: Scan.Frameworks, and any
-// framework of Controls that is not there (a scan from before Frameworks
-// existed), in order.
-func FrameworkIDs(scan *model.Scan) []string {
-	var ids []string
-	for _, f := range scan.Frameworks {
-		if !slices.Contains(ids, f.ID) {
-			ids = append(ids, f.ID)
-		}
-	}
-	for _, c := range scan.Controls {
-		if !slices.Contains(ids, c.Framework) {
-			ids = append(ids, c.Framework)
-		}
-	}
-	return ids
-}
-
 // FilterFrameworks returns a copy of scan that keeps only the frameworks
 // ids: in Frameworks, in Controls and in each result's Controls (so every
 // format, the OCSF standards included, speaks of those frameworks only).
 // scan is not changed. An ID the scan does not have is an error naming the
 // ones it has.
 func FilterFrameworks(scan *model.Scan, ids []string) (*model.Scan, error) {
-	known := FrameworkIDs(scan)
+	known := scan.FrameworkIDs()
 	keep := map[string]bool{}
 	for _, id := range ids {
 		if !slices.Contains(known, id) {

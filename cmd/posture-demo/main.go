@@ -129,7 +129,15 @@ func demoRun(ctx context.Context, binary, out, logFile string, logger *slog.Logg
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("posture scan: %w", err)
 	}
-	fmt.Fprintf(stderr, "\nThe demo account's reports are in %s/ (scan.json, findings.csv).\n", out)
+	var files []string
+	if entries, err := os.ReadDir(out); err == nil {
+		for _, e := range entries {
+			files = append(files, e.Name())
+		}
+	}
+	fmt.Fprintf(stderr, "\nThe demo account's evidence package is in %s/: %s.\n"+
+		"Open evidence.xlsx and report-<framework>.pdf; check the package with `sha256sum -c SHA256SUMS` there, or `bin/posture verify %s`.\n",
+		out, strings.Join(files, ", "), out)
 	return inv, nil
 }
 

@@ -6,6 +6,7 @@ package model
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"strings"
 	"time"
 )
@@ -385,6 +386,24 @@ type Scan struct {
 	// Waivers lists every waiver of the config file with its state in this
 	// scan: the exception register.
 	Waivers []Waiver `json:"waivers,omitempty"`
+}
+
+// FrameworkIDs lists the frameworks of the scan: Frameworks, and any
+// framework of Controls that is not there (a scan from before Frameworks
+// existed), in order of appearance.
+func (s *Scan) FrameworkIDs() []string {
+	var ids []string
+	for _, f := range s.Frameworks {
+		if !slices.Contains(ids, f.ID) {
+			ids = append(ids, f.ID)
+		}
+	}
+	for _, c := range s.Controls {
+		if !slices.Contains(ids, c.Framework) {
+			ids = append(ids, c.Framework)
+		}
+	}
+	return ids
 }
 
 // Gaps returns the coverage entries whose status is error.

@@ -528,7 +528,7 @@ func catalogueWarnings(old, new *model.Scan) []string {
 			w = append(w, s)
 		}
 	}
-	oldIDs, newIDs := frameworkIDs(old), frameworkIDs(new)
+	oldIDs, newIDs := old.FrameworkIDs(), new.FrameworkIDs()
 	add(setDiff("frameworks", oldIDs, newIDs, note))
 	oldFW, newFW := frameworks(old), frameworks(new)
 	type ctl struct{ title, checks string }
@@ -597,23 +597,6 @@ func catalogueWarnings(old, new *model.Scan) []string {
 		}
 	}
 	return w
-}
-
-// frameworkIDs lists a scan's frameworks: scan.frameworks, else the
-// frameworks of its controls, in order of appearance.
-func frameworkIDs(s *model.Scan) []string {
-	var ids []string
-	for _, f := range s.Frameworks {
-		if !slices.Contains(ids, f.ID) {
-			ids = append(ids, f.ID)
-		}
-	}
-	for _, c := range s.Controls {
-		if !slices.Contains(ids, c.Framework) {
-			ids = append(ids, c.Framework)
-		}
-	}
-	return ids
 }
 
 func frameworks(s *model.Scan) map[string]model.Framework {

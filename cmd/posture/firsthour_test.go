@@ -288,3 +288,15 @@ func TestCLIHabits(t *testing.T) {
 		}
 	}
 }
+
+// A key given twice in the config file is an error, not a silent override.
+func TestScanConfigDuplicateKey(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "posture.yaml")
+	if err := os.WriteFile(path, []byte("credentials:\n  max_key_age_days: 90\n  max_key_age_days: 30\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run := runCLI(t, nil, "scan", "--config", path, "--endpoint-url", "http://"+closedPort(t), "--out", t.TempDir())
+	if want := "credentials.max_key_age_days (line 3): given twice (first at line 2)"; run.code != exitUsage || !strings.Contains(run.stderr, want) {
+		t.Errorf("exit %d, want %d and %q:\n%s", run.code, exitUsage, want, run.stderr)
+	}
+}

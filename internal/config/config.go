@@ -155,8 +155,20 @@ func parse(file string, data []byte, opts Options) (Config, error) {
 		return Config{}, fmt.Errorf("line %d: the configuration must be a mapping with a credentials section", root.Line)
 	}
 	var errs []error
+	firstAt := map[string]int{}
+	twice := func(name string, line int) bool {
+		if first, dup := firstAt[name]; dup {
+			errs = append(errs, fmt.Errorf("%s (line %d): given twice (first at line %d); keep one", name, line, first))
+			return true
+		}
+		firstAt[name] = line
+		return false
+	}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		key, val := root.Content[i], root.Content[i+1]
+		if key.Value != "waivers" && twice(key.Value, key.Line) {
+			continue
+		}
 		if key.Value == "waivers" {
 			if waivers != nil {
 				errs = append(errs, &ParseError{File: file, Line: key.Line, Field: "waivers", Msg: "field given twice"})
@@ -179,6 +191,9 @@ func parse(file string, data []byte, opts Options) (Config, error) {
 		for j := 0; j+1 < len(val.Content); j += 2 {
 			k, v := val.Content[j], val.Content[j+1]
 			name := key.Value + "." + k.Value
+			if twice(name, k.Line) {
+				continue
+			}
 			dst, ok := fields[k.Value]
 			if !ok {
 				errs = append(errs, fmt.Errorf("%s (line %d): unknown field; known: %s", name, k.Line, strings.Join(sortedKeys(fields), ", ")))

@@ -62,6 +62,8 @@ func TestParseErrorsNameTheField(t *testing.T) {
 		{"credentials: 5\n", "credentials (line 1): must be a mapping of thresholds"},
 		{"- a\n", "the configuration must be a mapping"},
 		{"credentials: [\n", "parse YAML"},
+		{"credentials:\n  max_key_age_days: 90\n  max_key_age_days: 30\n", "credentials.max_key_age_days (line 3): given twice (first at line 2); keep one"},
+		{"credentials:\n  max_key_age_days: 90\ncredentials:\n  unused_days: 30\n", "credentials (line 3): given twice (first at line 1); keep one"},
 	}
 	for _, tt := range tests {
 		_, err := Parse([]byte(tt.yaml))

@@ -45,6 +45,7 @@ func Writers() map[string]Writer {
 	return map[string]Writer{
 		"json": JSON{},
 		"csv":  CSV{},
+		"pdf":  PDF{},
 	}
 }
 

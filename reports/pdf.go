@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -67,14 +68,67 @@ func (p PDF) Files(in Input) []File {
 	return files
 }
 
-// scanSHA256 is the SHA-256 of the scan's scan.json: the JSON writer's
-// bytes, so it equals the file's hash.
+// scanSHA256 is the SHA-256 of the scan's scan.json: the bytes of the JSON
+// writer, so it equals the file's hash (a test holds the two together).
 func scanSHA256(scan *model.Scan) (string, error) {
 	h := sha256.New()
-	if err := (JSON{}).Write(h, scan); err != nil {
+	if err := writeScanJSON(h, scan); err != nil {
 		return "", fmt.Errorf("hash scan.json: %w", err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// resultsKey is where the results array sits in JSON{}.Write's output: a
+// top-level key, so at an indent of two spaces after a newline, which no
+// JSON string can contain.
+const resultsKey = "\n  \"results\": ["
+
+// writeScanJSON writes what JSON{}.Write writes, without holding the whole
+// document in memory: the encoder indents a value only once it has
+// encoded all of it (hundreds of MB for 100,000 results), so the document
+// is written around an empty results array and the results are encoded
+// one at a time at their depth.
+func writeScanJSON(w io.Writer, scan *model.Scan) error {
+	if len(scan.Results) == 0 {
+		return (JSON{}).Write(w, scan)
+	}
+	shell := *scan
+	shell.Results = []model.Result{}
+	var doc bytes.Buffer
+	if err := (JSON{}).Write(&doc, &shell); err != nil {
+		return err
+	}
+	at := bytes.Index(doc.Bytes(), []byte(resultsKey+"]"))
+	if at < 0 {
+		return fmt.Errorf("scan.json has no results array")
+	}
+	at += len(resultsKey)
+	if _, err := w.Write(doc.Bytes()[:at]); err != nil {
+		return err
+	}
+	var item bytes.Buffer
+	enc := json.NewEncoder(&item)
+	enc.SetIndent("    ", "  ")
+	enc.SetEscapeHTML(false)
+	for i := range scan.Results {
+		item.Reset()
+		if i > 0 {
+			item.WriteByte(',')
+		}
+		item.WriteString("\n    ")
+		if err := enc.Encode(&scan.Results[i]); err != nil {
+			return err
+		}
+		item.Truncate(item.Len() - 1) // the encoder's newline
+		if _, err := w.Write(item.Bytes()); err != nil {
+			return err
+		}
+	}
+	if _, err := io.WriteString(w, "\n  "); err != nil {
+		return err
+	}
+	_, err := w.Write(doc.Bytes()[at:])
+	return err
 }
 
 // pdfFrameworks are the scan's frameworks; a scan.json written before

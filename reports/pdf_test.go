@@ -426,6 +426,32 @@ func TestPDFConcurrentRendering(t *testing.T) {
 	}
 }
 
+// The hash on the cover is computed from a streamed scan.json: it must be
+// the bytes the JSON writer writes.
+func TestScanJSONStreamedIsTheFile(t *testing.T) {
+	scan := realisticScan(t, fixture{perCheck: 2, gaps: true})
+	scan.Results[0].Message = "<script>&amp; \"quoted\" \u2028 line\nbreak ü 日本"
+	scan.Results[1].Evidence = map[string]any{"nested": map[string]any{"list": []any{1.5, "x", nil, true}}, "empty": map[string]any{}}
+	empty := realisticScan(t, fixture{})
+	empty.Results = []model.Result{}
+	for _, s := range []*model.Scan{scan, empty} {
+		var want, got bytes.Buffer
+		if err := (JSON{}).Write(&want, s); err != nil {
+			t.Fatal(err)
+		}
+		if err := writeScanJSON(&got, s); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(want.Bytes(), got.Bytes()) {
+			t.Fatalf("streamed scan.json differs from JSON{}.Write (%d and %d bytes)", got.Len(), want.Len())
+		}
+		sum := sha256.Sum256(want.Bytes())
+		if h, err := scanSHA256(s); err != nil || h != hex.EncodeToString(sum[:]) {
+			t.Errorf("scanSHA256 = %s, %v", h, err)
+		}
+	}
+}
+
 func TestPermissionsMatchREADME(t *testing.T) {
 	data, err := os.ReadFile("../README.md")
 	if err != nil {

@@ -184,7 +184,7 @@ func newPDFDoc(g *glyphSet, r *pdfReport) *pdfDoc {
 	f := fpdf.New("P", "mm", "A4", "")
 	f.SetMargins(pdfMargin, pdfTopMargin, pdfMargin)
 	f.SetAutoPageBreak(true, pdfBottom)
-	f.AliasNbPages("{nb}")
+	f.AliasNbPages(aliasPages)
 	f.AddUTF8FontFromBytes(pdfFont, "", fontRegular)
 	f.AddUTF8FontFromBytes(pdfFont, "B", fontBold)
 	finished := r.scan.Scan.FinishedAt.UTC()
@@ -222,11 +222,19 @@ func newPDFDoc(g *glyphSet, r *pdfReport) *pdfDoc {
 		f.SetXY(pdfMargin, h-11)
 		f.CellFormat(d.width/2, 4, d.text(name+" · "+tool), "", 0, "L", false, 0, "")
 		f.SetXY(pdfMargin+d.width/2, h-11)
-		f.CellFormat(d.width/2, 4, fmt.Sprintf("Page %d of {nb}", f.PageNo()), "", 0, "R", false, 0, "")
+		f.CellFormat(d.width/2, 4, fmt.Sprintf("Page %d of %s", f.PageNo(), aliasPages), "", 0, "R", false, 0, "")
 		d.setColour(colText)
 	})
 	return d
 }
+
+// aliasPages is replaced by the page count when the document is closed,
+// and tocAlias(n) by the first page of section n. They hold a control
+// character, which drawable never lets through from the scan's text, so a
+// resource name cannot be mistaken for them.
+const aliasPages = "\x01nb\x01"
+
+func tocAlias(n int) string { return fmt.Sprintf("\x01toc%d\x01", n) }
 
 // pdfReport is what one framework's report is drawn from.
 type pdfReport struct {
@@ -315,6 +323,32 @@ func (r *pdfReport) fwTitle() string {
 func (r *pdfReport) heading(d *pdfDoc, title string) {
 	r.section++
 	d.section(fmt.Sprintf("%d. %s", r.section, title))
+	d.f.RegisterAlias(tocAlias(r.section), strconv.Itoa(d.f.PageNo()))
+}
+
+// sectionTitles are the titles of the sections after the cover, in order.
+func (r *pdfReport) sectionTitles() []string {
+	titles := []string{"Scope and method", "Completeness statement", "Executive summary", "Control matrix",
+		"Tested population per control", "Exceptions"}
+	if r.diff != nil {
+		titles = append(titles, "Changes since the previous scan")
+	}
+	return append(titles, "Appendix")
+}
+
+// contents lists the sections with the page each starts on.
+func (r *pdfReport) contents(d *pdfDoc) {
+	d.f.Ln(4)
+	d.font(true, 10)
+	d.setColour(colAccent)
+	d.f.CellFormat(0, 6, "Contents", "", 1, "L", false, 0, "")
+	d.font(false, 9)
+	d.setColour(colText)
+	for i, t := range r.sectionTitles() {
+		d.f.SetX(pdfMargin)
+		d.f.CellFormat(90, 5, fmt.Sprintf("%d. %s", i+2, t), "", 0, "L", false, 0, "")
+		d.f.CellFormat(30, 5, "page "+tocAlias(i+2), "", 1, "L", false, 0, "")
+	}
 }
 
 // checkList is the framework's checks, sorted.
@@ -542,6 +576,7 @@ func (r *pdfReport) cover(d *pdfDoc) {
 	}
 	d.facts(38, pairs)
 	d.note("The SHA-256 is that of scan.json in this evidence package (this report is rendered from it and from nothing else); compare it with SHA256SUMS and manifest.json, or run `posture verify DIR`. Times are UTC. The report's own dates are the scan's finish time, so rendering the same scan again gives the same file.")
+	r.contents(d)
 }
 
 func (r *pdfReport) countState(s model.ControlState) int {

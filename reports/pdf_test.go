@@ -263,12 +263,24 @@ func TestPDFUnicodeResourceNames(t *testing.T) {
 
 func TestPDFCompleteAndCancelled(t *testing.T) {
 	complete := realisticScan(t, fixture{perCheck: 1})
-	text := pdfText(t, renderPDF(t, Input{Scan: complete}, "soc2"))
+	text := pdfText(t, renderPDF(t, Input{Scan: complete}, "aws-fsbp"))
 	if !text.has("Complete: every requested scope was collected") {
 		t.Error("a complete scan does not say so on the cover")
 	}
 	if text.has("INCOMPLETE") {
 		t.Error("a complete scan says INCOMPLETE")
+	}
+	na := 0
+	for _, c := range complete.Controls {
+		if c.Framework == "aws-fsbp" && c.Status == model.ControlNotApplicable {
+			na++
+			if !text.has(c.ControlID + " " + c.Title + " NOT_APPLICABLE no resource in scope") {
+				t.Errorf("the not-applicable control %s is not listed with its note", c.ControlID)
+			}
+		}
+	}
+	if want := fmt.Sprintf("Not applicable (nothing in scope): %d controls.", na); na == 0 || !text.has(want) {
+		t.Errorf("the report does not say %q", want)
 	}
 	if text.has("Changes since the previous scan") {
 		t.Error("a report without a diff has a changes section")

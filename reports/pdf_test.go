@@ -585,6 +585,10 @@ func TestPDFSample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	complete := realisticScan(t, fixture{perCheck: 3, frameworks: []string{"aws-fsbp"}})
+	if _, err := WriteDir(filepath.Join(dir, "complete"), Input{Scan: complete}, []Writer{JSON{}, PDF{}}); err != nil {
+		t.Fatal(err)
+	}
 	cancelled := realisticScan(t, fixture{perCheck: 3, gaps: true, cancelled: true, frameworks: []string{"soc2"}})
 	more, err := WriteDir(filepath.Join(dir, "cancelled"), Input{Scan: cancelled}, []Writer{JSON{}, PDF{}})
 	if err != nil {

@@ -188,6 +188,10 @@ func newPDFDoc(g *glyphSet, r *pdfReport) *pdfDoc {
 	f.AddUTF8FontFromBytes(pdfFont, "", fontRegular)
 	f.AddUTF8FontFromBytes(pdfFont, "B", fontBold)
 	finished := r.scan.Scan.FinishedAt.UTC()
+	if finished.IsZero() {
+		// fpdf would stamp a zero date with the clock; never the clock.
+		finished = time.Unix(0, 0).UTC()
+	}
 	f.SetCreationDate(finished)
 	f.SetModificationDate(finished)
 	f.SetCatalogSort(true)

@@ -312,12 +312,12 @@ func (r *pdfReport) controlSections(d *pdfDoc) {
 			{"Population", fmt.Sprintf("%s: %s passed, %s failed, %s errors, %s muted", plural(total, "result", "results"), num(c.Passed), num(c.Failed), num(c.Errors), num(c.Muted))},
 		}
 		if len(c.Accounts) > 0 {
-			facts = append(facts, [2]string{"Accounts failing", strings.Join(c.Accounts, ", ")})
+			facts = append(facts, [2]string{"Accounts affected", strings.Join(c.Accounts, ", ") + " (a failure or error)"})
 		}
 		if c.Note != "" {
 			facts = append(facts, [2]string{"Note", c.Note})
 		}
-		d.facts(34, facts)
+		d.facts(38, facts)
 		if c.Status == model.ControlPass && c.Coverage == model.CoveragePartial {
 			d.note("Partial coverage: this PASS means the automated part of the control passes, not that the control is satisfied.")
 		}

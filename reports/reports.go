@@ -48,6 +48,7 @@ func Writers() map[string]Writer {
 		"diff": Diff{},
 		"ocsf": OCSF{},
 		"xlsx": XLSX{},
+		"pdf":  PDF{},
 	}
 }
 

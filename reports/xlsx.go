@@ -4,9 +4,6 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/flate"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -551,7 +548,8 @@ func streamWidths(sw *excelize.StreamWriter, widths ...float64) error {
 	return nil
 }
 
-func utc(t time.Time) string {
+// rfc3339UTC renders t in UTC as RFC 3339; empty for the zero time.
+func rfc3339UTC(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
@@ -571,69 +569,6 @@ func yesNo(v bool) string {
 	}
 	return "no"
 }
-
-// scanSHA256 is the SHA-256 of scan.json as JSON{} writes it.
-func scanSHA256(scan *model.Scan) (string, error) {
-	h := sha256.New()
-	if err := writeScanJSON(h, scan); err != nil {
-		return "", fmt.Errorf("hash scan.json: %w", err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// writeScanJSON writes the bytes JSON{}.Write writes, without holding the
-// whole document in memory: json.Encoder builds all of it (twice: compact,
-// then indented), which for 100,000 results is hundreds of megabytes. The
-// scan without its results is encoded as JSON{} does it, and the results
-// array is spliced in one result at a time, each indented as it is at its
-// depth in the document (json.Indent never prefixes the first line, which
-// is what makes an element embeddable). TestWriteScanJSON holds it to
-// JSON{}.Write byte for byte.
-func writeScanJSON(w io.Writer, scan *model.Scan) error {
-	if len(scan.Results) == 0 {
-		return (JSON{}).Write(w, scan)
-	}
-	shell := *scan
-	shell.Results = []model.Result{}
-	var doc bytes.Buffer
-	if err := (JSON{}).Write(&doc, &shell); err != nil {
-		return err
-	}
-	const slot = "\n  \"results\": [],\n"
-	head, tail, ok := bytes.Cut(doc.Bytes(), []byte(slot))
-	if !ok || bytes.Contains(tail, []byte(slot)) {
-		return errors.New("scan.json layout: no single top-level results array")
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("    ", "  ")
-	enc.SetEscapeHTML(false)
-	buf.Write(head)
-	buf.WriteString("\n  \"results\": [\n")
-	for i := range scan.Results {
-		buf.WriteString("    ")
-		if err := enc.Encode(&scan.Results[i]); err != nil {
-			return fmt.Errorf("results[%d]: %w", i, err)
-		}
-		buf.Truncate(buf.Len() - 1) // Encode's newline
-		if i < len(scan.Results)-1 {
-			buf.WriteByte(',')
-		}
-		buf.WriteByte('\n')
-		if buf.Len() >= 1<<20 {
-			if _, err := w.Write(buf.Bytes()); err != nil {
-				return err
-			}
-			buf.Reset()
-		}
-	}
-	buf.WriteString("  ],\n")
-	buf.Write(tail)
-	_, err := w.Write(buf.Bytes())
-	return err
-}
-
-// ---- the zip container ----------------------------------------------------
 
 // canonicalZip is the excelize.ZipWriter of the workbook: it deflates each
 // part into its own buffer, and writeTo then writes the parts in a fixed

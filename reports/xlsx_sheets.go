@@ -87,7 +87,7 @@ func (b *workbook) about() error {
 	}
 	baseline := "none"
 	if ref := info.Baseline; ref != nil {
-		baseline = fmt.Sprintf("%s (started %s, finished %s)", ref.ID, utc(ref.StartedAt), utc(ref.FinishedAt))
+		baseline = fmt.Sprintf("%s (started %s, finished %s)", ref.ID, rfc3339UTC(ref.StartedAt), rfc3339UTC(ref.FinishedAt))
 	}
 	var fws []string
 	for _, fw := range b.frameworks {
@@ -101,8 +101,8 @@ func (b *workbook) about() error {
 	facts := [][2]string{
 		{"Scan ID", info.ID},
 		{"Tool", scan.Tool.Name + " " + scan.Tool.Version},
-		{"Started (UTC)", utc(info.StartedAt)},
-		{"Finished (UTC)", utc(info.FinishedAt)},
+		{"Started (UTC)", rfc3339UTC(info.StartedAt)},
+		{"Finished (UTC)", rfc3339UTC(info.FinishedAt)},
 		{"Duration", fmt.Sprintf("%s (%.0f seconds)", dur.Round(time.Second), math.Round(dur.Seconds()))},
 		{"Run by (principal)", orNone(info.Principal)},
 		{"Invocation", orNone(info.Invocation)},
@@ -549,7 +549,7 @@ func (b *workbook) findings() error {
 		}
 		firstSeen := ""
 		if r.FirstSeen != nil {
-			firstSeen = utc(*r.FirstSeen)
+			firstSeen = rfc3339UTC(*r.FirstSeen)
 		}
 		row[0] = i
 		row[1] = b.cell(r.CheckID)
@@ -871,12 +871,12 @@ func (b *workbook) changes() error {
 	window := time.Duration(d.Context.WindowSeconds) * time.Second
 	facts := [][2]string{
 		{"Old scan (baseline)", d.Context.Old.ID},
-		{"Old scan started (UTC)", utc(d.Context.Old.StartedAt)},
-		{"Old scan finished (UTC)", utc(d.Context.Old.FinishedAt)},
+		{"Old scan started (UTC)", rfc3339UTC(d.Context.Old.StartedAt)},
+		{"Old scan finished (UTC)", rfc3339UTC(d.Context.Old.FinishedAt)},
 		{"Old scan tool version", d.Context.Old.ToolVersion},
 		{"New scan", d.Context.New.ID},
-		{"New scan started (UTC)", utc(d.Context.New.StartedAt)},
-		{"New scan finished (UTC)", utc(d.Context.New.FinishedAt)},
+		{"New scan started (UTC)", rfc3339UTC(d.Context.New.StartedAt)},
+		{"New scan finished (UTC)", rfc3339UTC(d.Context.New.FinishedAt)},
 		{"New scan tool version", d.Context.New.ToolVersion},
 		{"Window (old finish to new finish)", fmt.Sprintf("%s (%d seconds)", window, d.Context.WindowSeconds)},
 		{"New findings", itoa(len(d.New))},

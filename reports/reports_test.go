@@ -355,7 +355,7 @@ func TestWriteSummary(t *testing.T) {
 	}
 	out := buf.String()
 	for _, want := range []string{
-		"posture scan scan-0001: 1 account(s), 2 region(s), 3 check(s), 42s",
+		"posture scan scan-0001: 1 account(s), 2 region(s) (eu-west-1, us-east-1), 3 check(s), 42s",
 		"results: 5  PASS 1  FAIL 3  ERROR 1",
 		"failures by severity: critical 2, high 1",
 		"worst failing checks:",

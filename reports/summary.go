@@ -70,8 +70,8 @@ func WriteSummary(w io.Writer, scan *model.Scan, outDir string) error {
 
 	p := &printer{w: w}
 	elapsed := scan.Scan.FinishedAt.Sub(scan.Scan.StartedAt).Round(100 * time.Millisecond)
-	p.printf("posture scan %s: %d account(s), %d region(s), %d check(s), %s\n",
-		scan.Scan.ID, len(scan.Scan.Accounts), len(scan.Scan.Regions), len(scan.Scan.Checks), elapsed)
+	p.printf("posture scan %s: %d account(s), %d region(s)%s, %d check(s), %s\n",
+		scan.Scan.ID, len(scan.Scan.Accounts), len(scan.Scan.Regions), regionList(scan.Scan.Regions), len(scan.Scan.Checks), elapsed)
 	p.printf("results: %d  PASS %d  FAIL %d  ERROR %d", len(scan.Results), total.Pass, total.Fail, total.Error)
 	if total.Muted > 0 {
 		p.printf("  MUTED %d", total.Muted)
@@ -377,3 +377,12 @@ func orDash(s string) string {
 
 // oneLine folds a multi-line text onto one line.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// regionList names the scanned regions when they are few enough to read on
+// one line: " (eu-west-1, us-east-1)"; empty otherwise.
+func regionList(regions []string) string {
+	if len(regions) == 0 || len(regions) > 6 {
+		return ""
+	}
+	return " (" + strings.Join(regions, ", ") + ")"
+}

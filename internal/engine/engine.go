@@ -50,7 +50,9 @@ type Target struct {
 	// reaches the account (assumes a role) and resolves its regions, which
 	// replace Account.Config and Regions. An error makes the whole account
 	// one coverage gap (service "account", region "global") with an ERROR
-	// result per selected check; the other accounts go on.
+	// result per selected check; the other accounts go on. An error with an
+	// Explain() string method (e.g. *awsenv.RoleError) gives the gap its
+	// text; otherwise the AWS code and message are used.
 	Prepare func(ctx context.Context) (Prepared, error)
 }
 
@@ -374,6 +376,10 @@ func (r *runner) accountGap(ctx context.Context, account Account, err error) {
 		operation = opErr.Operation()
 	}
 	code, text := check.ErrorCode(err), check.ErrorText(err)
+	var explained interface{ Explain() string }
+	if errors.As(err, &explained) {
+		text = explained.Explain()
+	}
 	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
 		code, text = model.CodeCancelled, "scan cancelled before the account was reached"
 	}

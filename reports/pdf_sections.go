@@ -51,8 +51,11 @@ func (r *pdfReport) completeness(d *pdfDoc) {
 	for _, i := range order[:min(len(order), pdfScopeBudget)] {
 		c := cov[i]
 		status := "ok"
-		if c.Status != model.CoverageOK {
+		switch {
+		case c.Status != model.CoverageOK:
 			status = "ERROR\n" + strings.Join(gapCodes(c), ", ")
+		case c.Note != "":
+			status = "ok\n" + c.Note
 		}
 		rows = append(rows, []string{r.accountLabel(c.AccountID), c.Region, c.Service, status,
 			num(c.Resources), num(c.Results), num(c.Errors)})

@@ -11,7 +11,7 @@ type Permission struct {
 
 // Permissions is the README's table of the calls a scan makes, per service.
 var Permissions = []Permission{
-	{"STS, EC2 (account)", "sts:GetCallerIdentity, ec2:DescribeRegions; with --accounts/--org also sts:AssumeRole, and organizations:ListAccounts for --org"},
+	{"STS, EC2 (account)", "sts:GetCallerIdentity, ec2:DescribeRegions; with --accounts/--org also sts:AssumeRole and organizations:DescribeOrganization (optional: it names the management account in a gap), and organizations:ListAccounts for --org"},
 	{"EC2", "DescribeVpcs, DescribeSubnets, DescribeRouteTables, DescribeSecurityGroups, DescribeManagedPrefixLists, GetManagedPrefixListEntries, DescribeNetworkAcls, DescribeInstances, DescribeVolumes, DescribeSnapshots, DescribeSnapshotAttribute, GetEbsEncryptionByDefault"},
 	{"RDS", "DescribeDBInstances, DescribeDBClusters, DescribeDBSnapshots, DescribeDBSnapshotAttributes, DescribeDBClusterSnapshots, DescribeDBClusterSnapshotAttributes"},
 	{"Redshift", "DescribeClusters"},

@@ -617,6 +617,9 @@ func classification(c model.Coverage) string {
 		}
 		return "not tested: coverage gap (" + code + ")"
 	}
+	if c.Note != "" {
+		return c.Note
+	}
 	switch {
 	case c.Results == 0:
 		return "not applicable: nothing in scope"

@@ -408,9 +408,16 @@ func buildTargets(ctx context.Context, f *scanFlags, cfg aws.Config, caller awse
 			list = append(list, awsenv.OrgAccount{ID: id})
 		}
 	}
+	// Best effort: it only sharpens the gap of a management account whose
+	// role cannot be assumed (a scan from a delegated administrator).
+	management, err := awsenv.ManagementAccount(ctx, cfg)
+	if err != nil {
+		logger.Debug("management account unknown", "error", err)
+	}
 	return accounts.Targets(list, accounts.Options{
-		Base:   cfg,
-		Caller: caller,
+		Base:       cfg,
+		Caller:     caller,
+		Management: management,
 		Role: awsenv.Role{Name: f.roleName, ExternalID: f.externalID, Duration: f.roleDuration,
 			SessionName: awsenv.SessionName("posture", version)},
 		Regions: requested,

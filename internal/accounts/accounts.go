@@ -58,6 +58,11 @@ type Options struct {
 	Caller awsenv.Caller
 	// Role is the role assumed in every account but the caller's.
 	Role awsenv.Role
+	// Management is the organization's management account ID when known
+	// (awsenv.ManagementAccount). It is reached through Role like any other
+	// account; when that fails, its gap says that Organizations creates no
+	// access role there.
+	Management string
 	// Regions is the --regions request: nil or ["all"] for each account's
 	// enabled regions, else a list already validated for the partition.
 	Regions []string
@@ -94,6 +99,10 @@ func prepare(ctx context.Context, account engine.Account, o Options, logger *slo
 	if account.ID != o.Caller.AccountID {
 		var err error
 		if cfg, err = awsenv.Reach(ctx, o.Base, account.Partition, account.ID, o.Role); err != nil {
+			var roleErr *awsenv.RoleError
+			if errors.As(err, &roleErr) && o.Management != "" && account.ID == o.Management {
+				roleErr.Management = true
+			}
 			return engine.Prepared{}, err
 		}
 	}

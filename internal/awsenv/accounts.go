@@ -7,6 +7,7 @@ package awsenv
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
 )
 
 // Role session durations sts:AssumeRole accepts (the upper bound also
@@ -89,13 +91,71 @@ func AssumeRoleConfig(base aws.Config, partition, account string, role Role) aws
 }
 
 // Reach assumes the role in account and checks that it worked, so that an
-// account whose role cannot be assumed is known before any scope runs.
+// account whose role cannot be assumed is known before any scope runs. Its
+// error is a *RoleError.
 func Reach(ctx context.Context, base aws.Config, partition, account string, role Role) (aws.Config, error) {
 	cfg := AssumeRoleConfig(base, partition, account, role)
 	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
-		return aws.Config{}, fmt.Errorf("assume role %s: %w", RoleARN(partition, account, role.Name), err)
+		return aws.Config{}, &RoleError{Account: account, RoleARN: RoleARN(partition, account, role.Name), Err: err}
 	}
 	return cfg, nil
+}
+
+// RoleError is a failed sts:AssumeRole into a target account.
+type RoleError struct {
+	// Account is the target account; RoleARN the role that was tried.
+	Account, RoleARN string
+	// Management is true when Account is the organization's management
+	// account, where AWS Organizations creates no access role.
+	Management bool
+	// Err is the SDK's error.
+	Err error
+}
+
+// Error returns the role that was tried and the SDK's error.
+func (e *RoleError) Error() string {
+	return "assume role " + e.RoleARN + ": " + e.Err.Error()
+}
+
+// Unwrap returns the SDK's error.
+func (e *RoleError) Unwrap() error { return e.Err }
+
+// Explain says, for a coverage gap, which role was tried, the AWS error
+// code and message (no request IDs, so two runs read the same), and for
+// the management account why the role is likely missing there and what to
+// do about it.
+func (e *RoleError) Explain() string {
+	detail := e.Err.Error()
+	var apiErr smithy.APIError
+	if errors.As(e.Err, &apiErr) {
+		detail = apiErr.ErrorCode()
+		if msg := apiErr.ErrorMessage(); msg != "" {
+			detail += ": " + msg
+		}
+	}
+	text := fmt.Sprintf("could not assume role %s (%s)", e.RoleARN, detail)
+	if !e.Management {
+		return text
+	}
+	name := e.RoleARN[strings.Index(e.RoleARN, ":role/")+len(":role/"):]
+	if name == DefaultRoleName {
+		return text + fmt.Sprintf("; account %s is the organization's management account: AWS Organizations creates %s only in the member accounts it creates, never in the management account; deploy the scanning role there, or pass --role-name of a role that exists in every account", e.Account, DefaultRoleName)
+	}
+	return text + fmt.Sprintf("; account %s is the organization's management account, which a role deployed to the member accounts (e.g. by a service-managed StackSet) does not reach; deploy %s there too, or pass --role-name of a role that exists in every account", e.Account, name)
+}
+
+// ManagementAccount returns the ID of the management account of the
+// caller's organization (organizations:DescribeOrganization, which any
+// account of the organization may call).
+func ManagementAccount(ctx context.Context, cfg aws.Config) (string, error) {
+	out, err := organizations.NewFromConfig(cfg).DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+	if err != nil {
+		return "", fmt.Errorf("describe the organization with organizations:DescribeOrganization: %w", err)
+	}
+	if out.Organization == nil || aws.ToString(out.Organization.MasterAccountId) == "" {
+		return "", errors.New("organizations:DescribeOrganization returned no management account")
+	}
+	return aws.ToString(out.Organization.MasterAccountId), nil
 }
 
 // OrgAccount is an account of an organization.

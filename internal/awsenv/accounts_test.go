@@ -1,10 +1,13 @@
 package awsenv
 
 import (
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/smithy-go"
 )
 
 func TestAccountRegions(t *testing.T) {
@@ -60,5 +63,38 @@ func TestSessionNameAndRoleARN(t *testing.T) {
 	}
 	if MinRoleDuration != 15*time.Minute || MaxRoleDuration != 12*time.Hour {
 		t.Error("role duration bounds")
+	}
+}
+
+// TestRoleErrorExplain: the gap text names the role tried and the AWS code
+// and message without request IDs, and for the management account why the
+// role is missing there and what to do, for the default role and another.
+func TestRoleErrorExplain(t *testing.T) {
+	denied := &smithy.OperationError{ServiceID: "STS", OperationName: "AssumeRole",
+		Err: &smithy.GenericAPIError{Code: "AccessDenied", Message: "not authorized to perform sts:AssumeRole"}}
+	arn := RoleARN("aws", "111111111111", DefaultRoleName)
+	member := &RoleError{Account: "111111111111", RoleARN: arn, Err: denied}
+	if got, want := member.Explain(), "could not assume role "+arn+" (AccessDenied: not authorized to perform sts:AssumeRole)"; got != want {
+		t.Errorf("member: %q, want %q", got, want)
+	}
+	if !errors.Is(member, denied) || !strings.Contains(member.Error(), arn) {
+		t.Errorf("Error %q does not name the role or unwrap to the SDK error", member.Error())
+	}
+	mgmt := &RoleError{Account: "111111111111", RoleARN: arn, Management: true, Err: denied}
+	if got, want := mgmt.Explain(), member.Explain()+"; account 111111111111 is the organization's management account: AWS Organizations "+
+		"creates OrganizationAccountAccessRole only in the member accounts it creates, never in the management account; deploy the "+
+		"scanning role there, or pass --role-name of a role that exists in every account"; got != want {
+		t.Errorf("management:\n%q\nwant\n%q", got, want)
+	}
+	custom := &RoleError{Account: "111111111111", RoleARN: RoleARN("aws", "111111111111", "audit/Scanner"), Management: true, Err: denied}
+	for _, want := range []string{"role arn:aws:iam::111111111111:role/audit/Scanner (AccessDenied", "management account",
+		"deploy audit/Scanner there too", "--role-name of a role that exists in every account"} {
+		if !strings.Contains(custom.Explain(), want) {
+			t.Errorf("custom role: %q lacks %q", custom.Explain(), want)
+		}
+	}
+	plain := &RoleError{Account: "111111111111", RoleARN: arn, Err: errors.New("dial tcp: connection refused")}
+	if got := plain.Explain(); got != "could not assume role "+arn+" (dial tcp: connection refused)" {
+		t.Errorf("non-API error: %q", got)
 	}
 }

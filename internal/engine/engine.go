@@ -50,7 +50,9 @@ type Target struct {
 	// reaches the account (assumes a role) and resolves its regions, which
 	// replace Account.Config and Regions. An error makes the whole account
 	// one coverage gap (service "account", region "global") with an ERROR
-	// result per selected check; the other accounts go on.
+	// result per selected check; the other accounts go on. An error with an
+	// Explain() string method (e.g. *awsenv.RoleError) gives the gap its
+	// text; otherwise the AWS code and message are used.
 	Prepare func(ctx context.Context) (Prepared, error)
 }
 
@@ -122,6 +124,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Observer is told of the run's progress; nil for none.
 	Observer Observer
+	// Offered says whether AWS offers a service in a region; nil uses
+	// awsenv.Offered (the SDK's endpoint metadata). A regional scope whose
+	// service is not offered is not run: it is recorded as not applicable
+	// (status ok, Note model.NoteNotOffered, no results), never as a gap.
+	Offered func(service, region string) bool
 }
 
 // Run scans every target and returns the scan document. It does not fail:
@@ -282,7 +289,11 @@ func (r *runner) scanAccount(ctx context.Context, t Target) {
 	}
 	r.mu.Unlock()
 
-	var plan []scope
+	offered := r.opts.Offered
+	if offered == nil {
+		offered = awsenv.Offered
+	}
+	var plan, notOffered []scope
 	for _, sc := range r.opts.Scanners {
 		if !anySelected(sc, r.selected) {
 			continue
@@ -292,12 +303,19 @@ func (r *runner) scanAccount(ctx context.Context, t Target) {
 			continue
 		}
 		for _, region := range regions {
+			if !offered(sc.Service(), region) {
+				notOffered = append(notOffered, scope{sc, region, region})
+				continue
+			}
 			plan = append(plan, scope{sc, region, region})
 		}
 	}
-	r.observer.ScopesPlanned(account.ID, len(plan)+len(unavailable))
+	r.observer.ScopesPlanned(account.ID, len(plan)+len(notOffered)+len(unavailable))
 	for _, u := range unavailable {
 		r.regionGap(account, u)
+	}
+	for _, s := range notOffered {
+		r.notApplicable(account, s)
 	}
 
 	scopes := errgroup.Group{}
@@ -364,6 +382,17 @@ func (r *runner) cancelledScope(account Account, s scope) {
 	r.observer.ScopeDone(account.ID, s.region, s.scanner.Service(), false)
 }
 
+// notApplicable records a regional scope whose service AWS does not offer
+// in the region: nothing to collect and nothing missing, so status ok with
+// the note model.NoteNotOffered and no results.
+func (r *runner) notApplicable(account Account, s scope) {
+	service := s.scanner.Service()
+	r.logger.Debug("service not offered in region", "account", account.ID, "region", s.region, "service", service)
+	r.collect(account, nil, model.Coverage{AccountID: account.ID, Region: s.region, Service: service,
+		Status: model.CoverageOK, Note: model.NoteNotOffered})
+	r.observer.ScopeDone(account.ID, s.region, service, true)
+}
+
 // accountGap records an account that could not be reached: one coverage
 // entry (service "account", region "global") and an ERROR result per
 // selected check.
@@ -374,6 +403,10 @@ func (r *runner) accountGap(ctx context.Context, account Account, err error) {
 		operation = opErr.Operation()
 	}
 	code, text := check.ErrorCode(err), check.ErrorText(err)
+	var explained interface{ Explain() string }
+	if errors.As(err, &explained) {
+		text = explained.Explain()
+	}
 	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
 		code, text = model.CodeCancelled, "scan cancelled before the account was reached"
 	}

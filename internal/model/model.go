@@ -158,7 +158,15 @@ type Coverage struct {
 	Resources int `json:"resources"`
 	Results   int `json:"results"`
 	Errors    int `json:"errors"`
+	// Note qualifies a scope that is not a gap: NoteNotOffered for a
+	// service AWS does not offer in the region (status ok, no results).
+	Note string `json:"note,omitempty"`
 }
+
+// NoteNotOffered is the Coverage.Note of a (region, service) scope whose
+// service AWS does not offer in the region: not applicable, not collected,
+// and not a gap.
+const NoteNotOffered = "not applicable: service not offered in region"
 
 // Failure is one failed API collection inside a scope.
 type Failure struct {

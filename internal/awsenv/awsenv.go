@@ -138,7 +138,9 @@ const (
 
 // SharedHTTPClient returns the process's one HTTP client for AWS calls. It
 // is built on first use and the same instance is returned to every caller,
-// so every configuration Load builds shares one connection pool.
+// so every configuration Load builds shares one connection pool. Its
+// transport refuses any request that is not on the read-only allow-list
+// (readonly.GuardTransport).
 var SharedHTTPClient = sync.OnceValue(func() *awshttp.BuildableClient {
 	return awshttp.NewBuildableClient().
 		WithDialerOptions(func(d *net.Dialer) {
@@ -150,6 +152,10 @@ var SharedHTTPClient = sync.OnceValue(func() *awshttp.BuildableClient {
 			t.IdleConnTimeout = idleConnTimeout
 			t.TLSHandshakeTimeout = tlsHandshakeTimeout
 			t.ResponseHeaderTimeout = responseHeaderTimeout
+			// The second read-only check: every request is checked on
+			// the wire before it is sent, so that a client built without
+			// the guard middleware is still refused.
+			readonly.GuardTransport(t)
 		})
 })
 

@@ -22,69 +22,91 @@ import (
 
 func TestAllowed(t *testing.T) {
 	tests := []struct {
-		op   string
-		want bool
+		service, op string
+		want        bool
 	}{
-		// Read-only verbs.
-		{"DescribeInstances", true},
-		{"DescribeSecurityGroups", true},
-		{"DescribeSnapshotAttribute", true},
-		{"DescribeManagedPrefixLists", true},
-		{"GetManagedPrefixListEntries", true},
-		{"DescribeDBSnapshotAttributes", true},
-		{"ListBuckets", true},
-		{"ListUsers", true},
-		{"GetBucketPolicy", true},
-		{"GetBucketAcl", true},
-		{"GetPublicAccessBlock", true},
-		{"GetCallerIdentity", true},
-		{"GetCredentialReport", true},
-		{"GetAccountPasswordPolicy", true},
-		// Needed exceptions.
-		{"GenerateCredentialReport", true},
-		{"AssumeRole", true},
-		// Reads of secret material or contents.
-		{"GetSecretValue", false},
-		{"BatchGetSecretValue", false},
-		{"GetObject", false},
-		{"GetObjectTorrent", false},
-		{"GetParameter", false},
-		{"GetParameters", false},
-		{"GetParametersByPath", false},
-		{"GetPasswordData", false},
-		{"GetKeyPair", false},
-		{"GetSessionToken", false},
-		{"GetFederationToken", false},
+		// On the list.
+		{"EC2", "DescribeInstances", true},
+		{"EC2", "DescribeSnapshotAttribute", true},
+		{"EC2", "GetManagedPrefixListEntries", true},
+		{"EC2", "DescribeRegions", true},
+		{"RDS", "DescribeDBSnapshotAttributes", true},
+		{"S3", "ListBuckets", true},
+		{"S3", "GetBucketAcl", true},
+		{"S3", "GetPublicAccessBlock", true},
+		{"S3 Control", "GetPublicAccessBlock", true},
+		{"IAM", "GenerateCredentialReport", true},
+		{"IAM", "GetCredentialReport", true},
+		{"STS", "GetCallerIdentity", true},
+		{"STS", "AssumeRole", true},
+		{"Organizations", "ListAccounts", true},
+		{"Lambda", "ListFunctions", true},
+		{"Secrets Manager", "ListSecrets", true},
+		{"KMS", "DescribeKey", true},
+		// Reads that return secrets, or create something: not on it.
+		{"Lambda", "GetFunction", false},
+		{"Lambda", "GetFunctionConfiguration", false},
+		{"EC2", "DescribeInstanceAttribute", false},
+		{"EC2", "GetConsoleOutput", false},
+		{"EC2", "GetPasswordData", false},
+		{"EC2", "GetLaunchTemplateData", false},
+		{"Cognito Identity", "GetId", false},
+		{"Secrets Manager", "GetSecretValue", false},
+		{"Secrets Manager", "BatchGetSecretValue", false},
+		{"SSM", "GetParameter", false},
+		{"S3", "GetObject", false},
+		{"S3", "ListObjectsV2", false},
+		{"STS", "GetSessionToken", false},
+		// Reads not needed by any scanner.
+		{"EC2", "DescribeImages", false},
+		{"IAM", "GetUser", false},
+		// The signing client's calls need AllowOnClient.
+		{"KMS", "Sign", false},
+		{"KMS", "GetPublicKey", false},
 		// Mutations.
-		{"PutObject", false},
-		{"PutBucketPolicy", false},
-		{"PutPublicAccessBlock", false},
-		{"CreateVpc", false},
-		{"CreateUser", false},
-		{"DeleteBucket", false},
-		{"DeleteSecurityGroup", false},
-		{"ModifySnapshotAttribute", false},
-		{"ModifyDBInstance", false},
-		{"AuthorizeSecurityGroupIngress", false},
-		{"RevokeSecurityGroupIngress", false},
-		{"RunInstances", false},
-		{"TerminateInstances", false},
-		{"StartInstances", false},
-		{"AssumeRoleWithWebIdentity", false},
-		{"GenerateDataKey", false},
-		{"Decrypt", false},
-		{"UpdateFunctionCode", false},
-		// Bare verbs and edge forms.
-		{"Get", false},
-		{"List", false},
-		{"Describe", false},
-		{"", false},
-		{"getObject", false},
-		{"describeInstances", false},
+		{"EC2", "CreateVpc", false},
+		{"S3", "PutBucketPolicy", false},
+		{"IAM", "CreateUser", false},
+		{"KMS", "ScheduleKeyDeletion", false},
+		// The pair, not the name alone: an operation of another service.
+		{"EC2", "ListFunctions", false},
+		{"S3 Control", "GetBucketAcl", false},
+		{"", "DescribeVpcs", false},
+		{"ec2", "DescribeVpcs", false},
+		{"EC2", "describeVpcs", false},
+		{"EC2", "", false},
 	}
 	for _, tt := range tests {
-		if got := readonly.Allowed(tt.op); got != tt.want {
-			t.Errorf("Allowed(%q) = %v, want %v", tt.op, got, tt.want)
+		if got := readonly.Allowed(tt.service, tt.op); got != tt.want {
+			t.Errorf("Allowed(%q, %q) = %v, want %v", tt.service, tt.op, got, tt.want)
+		}
+	}
+}
+
+// TestEveryCallIsWellFormed: each call names a service ID, an operation and
+// an IAM action, and no call is listed twice.
+func TestEveryCallIsWellFormed(t *testing.T) {
+	seen := map[string]bool{}
+	all := append([]readonly.Call{}, readonly.Signing...)
+	for _, g := range readonly.Scanning {
+		if g.Title == "" || len(g.Calls) == 0 {
+			t.Errorf("group %+v", g)
+		}
+		all = append(all, g.Calls...)
+	}
+	for _, c := range all {
+		if c.Service == "" || c.Operation == "" || c.Prefix() == "" || c.Name() == "" || strings.ContainsAny(c.Action, " ,()`") {
+			t.Errorf("call %+v", c)
+		}
+		if key := c.Service + " " + c.Operation; seen[key] {
+			t.Errorf("%s listed twice", key)
+		} else {
+			seen[key] = true
+		}
+	}
+	for _, c := range readonly.Signing {
+		if readonly.Allowed(c.Service, c.Operation) {
+			t.Errorf("signing call %s %s is also on the scanning list", c.Service, c.Operation)
 		}
 	}
 }

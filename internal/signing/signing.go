@@ -11,8 +11,9 @@
 //
 // The signing client is the tool's own identity (the credentials the scan
 // started with), never a scanned account's role, and it is the one client of
-// the program allowed a call that is not Describe/List/Get: kms:Sign, and
-// only that (readonly.AllowOnClient).
+// the program allowed calls that are not on the scanning allow-list:
+// kms:Sign and kms:GetPublicKey, the readonly.Signing list, and only those
+// (readonly.AllowOnClient).
 package signing
 
 import (
@@ -237,7 +238,7 @@ func regionOf(keyID string) string {
 }
 
 // signingClient is the one client allowed kms:Sign (and nothing else beyond
-// the read-only calls), in the key's region.
+// the scanning allow-list), in the key's region.
 func signingClient(cfg aws.Config, region string) *kms.Client {
 	return kms.NewFromConfig(cfg, func(o *kms.Options) {
 		if region != "" {
@@ -328,6 +329,7 @@ func FetchPublicKey(ctx context.Context, cfg aws.Config, keyID string) (crypto.P
 		if r := regionOf(keyID); r != "" {
 			o.Region = r
 		}
+		o.APIOptions = append(o.APIOptions, readonly.AllowOnClient("KMS", "GetPublicKey"))
 	})
 	out, err := client.GetPublicKey(ctx, &kms.GetPublicKeyInput{KeyId: aws.String(keyID)})
 	if err != nil {

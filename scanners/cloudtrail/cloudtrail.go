@@ -46,8 +46,8 @@ func Scanner() check.Service[Inventory] {
 	return check.Service[Inventory]{Name: "cloudtrail", Collect: Collect, List: Checks()}
 }
 
-// describeTrailsAPI is the one CloudTrail call the collector makes.
-type describeTrailsAPI interface {
+// API is the one CloudTrail call the collector makes.
+type API interface {
 	DescribeTrails(ctx context.Context, in *cloudtrail.DescribeTrailsInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.DescribeTrailsOutput, error)
 }
 
@@ -57,7 +57,7 @@ func Collect(ctx context.Context, scope check.Scope, gaps *check.Gaps) *Inventor
 	return collect(ctx, cloudtrail.NewFromConfig(scope.Config), scope, gaps)
 }
 
-func collect(ctx context.Context, api describeTrailsAPI, scope check.Scope, gaps *check.Gaps) *Inventory {
+func collect(ctx context.Context, api API, scope check.Scope, gaps *check.Gaps) *Inventory {
 	inv := &Inventory{AccountID: scope.AccountID, Region: scope.Region, Partition: scope.Partition}
 	if !scope.Wants(PartTrails) {
 		return inv

@@ -57,8 +57,9 @@ func Scanner() check.Service[Inventory] {
 	return check.Service[Inventory]{Name: "dynamodb", Collect: Collect, List: Checks()}
 }
 
-// api is the DynamoDB calls the collector makes.
-type api interface {
+// API is the DynamoDB calls the collector makes: each is on the read-only allow-list
+// (scanners/guard_test.go checks it).
+type API interface {
 	dynamodb.ListTablesAPIClient
 	DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
 }
@@ -69,7 +70,7 @@ func Collect(ctx context.Context, scope check.Scope, gaps *check.Gaps) *Inventor
 	return collect(ctx, dynamodb.NewFromConfig(scope.Config), scope, gaps)
 }
 
-func collect(ctx context.Context, c api, scope check.Scope, gaps *check.Gaps) *Inventory {
+func collect(ctx context.Context, c API, scope check.Scope, gaps *check.Gaps) *Inventory {
 	inv := &Inventory{AccountID: scope.AccountID, Region: scope.Region, Partition: scope.Partition}
 	if !scope.Wants(PartTables) {
 		return inv
@@ -99,7 +100,7 @@ func collect(ctx context.Context, c api, scope check.Scope, gaps *check.Gaps) *I
 
 // describe fills t from DescribeTable. It reports whether the table was
 // deleted since it was listed, and so is no longer in scope.
-func describe(ctx context.Context, c api, t *Table, gaps *check.Gaps) (gone bool) {
+func describe(ctx context.Context, c API, t *Table, gaps *check.Gaps) (gone bool) {
 	out, err := c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(t.Name)})
 	var notFound *types.ResourceNotFoundException
 	switch {

@@ -39,12 +39,18 @@ func Scanner() check.Service[Inventory] {
 	return check.Service[Inventory]{Name: "efs", Collect: Collect, List: Checks()}
 }
 
+// API is the one EFS call the collector makes, on the read-only
+// allow-list (scanners/guard_test.go checks it).
+type API interface {
+	efs.DescribeFileSystemsAPIClient
+}
+
 // Collect lists the region's file systems (every page).
 func Collect(ctx context.Context, scope check.Scope, gaps *check.Gaps) *Inventory {
 	return collect(ctx, efs.NewFromConfig(scope.Config), scope, gaps)
 }
 
-func collect(ctx context.Context, api efs.DescribeFileSystemsAPIClient, scope check.Scope, gaps *check.Gaps) *Inventory {
+func collect(ctx context.Context, api API, scope check.Scope, gaps *check.Gaps) *Inventory {
 	inv := &Inventory{AccountID: scope.AccountID, Region: scope.Region, Partition: scope.Partition}
 	if !scope.Wants(PartFileSystems) {
 		return inv

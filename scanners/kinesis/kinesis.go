@@ -51,8 +51,9 @@ func Scanner() check.Service[Inventory] {
 	return check.Service[Inventory]{Name: "kinesis", Collect: Collect, List: Checks()}
 }
 
-// api is the Kinesis calls the collector makes.
-type api interface {
+// API is the Kinesis calls the collector makes: each is on the read-only allow-list
+// (scanners/guard_test.go checks it).
+type API interface {
 	kinesis.ListStreamsAPIClient
 	DescribeStreamSummary(ctx context.Context, in *kinesis.DescribeStreamSummaryInput, optFns ...func(*kinesis.Options)) (*kinesis.DescribeStreamSummaryOutput, error)
 }
@@ -63,7 +64,7 @@ func Collect(ctx context.Context, scope check.Scope, gaps *check.Gaps) *Inventor
 	return collect(ctx, kinesis.NewFromConfig(scope.Config), scope, gaps)
 }
 
-func collect(ctx context.Context, c api, scope check.Scope, gaps *check.Gaps) *Inventory {
+func collect(ctx context.Context, c API, scope check.Scope, gaps *check.Gaps) *Inventory {
 	inv := &Inventory{AccountID: scope.AccountID, Region: scope.Region, Partition: scope.Partition}
 	if !scope.Wants(PartStreams) {
 		return inv
@@ -84,7 +85,7 @@ func collect(ctx context.Context, c api, scope check.Scope, gaps *check.Gaps) *I
 
 // list returns every stream, from each page's StreamSummaries when it has
 // them (they carry the ARN), else from its StreamNames, each stream once.
-func list(ctx context.Context, c api) ([]Stream, error) {
+func list(ctx context.Context, c API) ([]Stream, error) {
 	var streams []Stream
 	seen := map[string]bool{}
 	add := func(name, arn string) {
@@ -114,7 +115,7 @@ func list(ctx context.Context, c api) ([]Stream, error) {
 
 // summarise fills s from DescribeStreamSummary. It reports whether the
 // stream was deleted since it was listed, and so is no longer in scope.
-func summarise(ctx context.Context, c api, s *Stream, gaps *check.Gaps) (gone bool) {
+func summarise(ctx context.Context, c API, s *Stream, gaps *check.Gaps) (gone bool) {
 	out, err := c.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(s.Name)})
 	var notFound *types.ResourceNotFoundException
 	switch {

@@ -42,12 +42,22 @@ func Scanner() check.Service[Inventory] {
 	return check.Service[Inventory]{Name: "lambda", Collect: Collect, List: Checks()}
 }
 
-// Collect lists the region's functions (every page).
+// API is the one Lambda call the collector makes, on the read-only
+// allow-list (scanners/guard_test.go checks it).
+type API interface {
+	lambda.ListFunctionsAPIClient
+}
+
+// Collect lists the region's functions (every page). ListFunctions returns
+// each function's environment variables, which may hold secrets: only the
+// name, ARN, runtime and VpcConfig are copied out of a page, and the page is
+// dropped before the next is read. GetFunction and GetFunctionConfiguration
+// are never called (they are not on the read-only allow-list).
 func Collect(ctx context.Context, scope check.Scope, gaps *check.Gaps) *Inventory {
 	return collect(ctx, lambda.NewFromConfig(scope.Config), scope, gaps)
 }
 
-func collect(ctx context.Context, api lambda.ListFunctionsAPIClient, scope check.Scope, gaps *check.Gaps) *Inventory {
+func collect(ctx context.Context, api API, scope check.Scope, gaps *check.Gaps) *Inventory {
 	inv := &Inventory{AccountID: scope.AccountID, Region: scope.Region, Partition: scope.Partition}
 	if !scope.Wants(PartFunctions) {
 		return inv

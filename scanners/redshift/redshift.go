@@ -42,12 +42,18 @@ func Scanner() check.Service[Inventory] {
 	return check.Service[Inventory]{Name: "redshift", Collect: Collect, List: Checks()}
 }
 
+// API is the one Redshift call the collector makes, on the read-only
+// allow-list (scanners/guard_test.go checks it).
+type API interface {
+	redshift.DescribeClustersAPIClient
+}
+
 // Collect lists the region's clusters (every page).
 func Collect(ctx context.Context, scope check.Scope, gaps *check.Gaps) *Inventory {
 	return collect(ctx, redshift.NewFromConfig(scope.Config), scope, gaps)
 }
 
-func collect(ctx context.Context, api redshift.DescribeClustersAPIClient, scope check.Scope, gaps *check.Gaps) *Inventory {
+func collect(ctx context.Context, api API, scope check.Scope, gaps *check.Gaps) *Inventory {
 	inv := &Inventory{AccountID: scope.AccountID, Region: scope.Region, Partition: scope.Partition}
 	if !scope.Wants(PartClusters) {
 		return inv

@@ -15,6 +15,24 @@ import (
 	"github.com/posture-dev/posture/internal/fanout"
 )
 
+// API is the part of the S3 client the collector calls, each call on the
+// read-only allow-list (scanners/guard_test.go checks it): never GetObject,
+// nor any other read of contents.
+type API interface {
+	s3.ListBucketsAPIClient
+	GetBucketLocation(ctx context.Context, in *s3.GetBucketLocationInput, optFns ...func(*s3.Options)) (*s3.GetBucketLocationOutput, error)
+	GetBucketAcl(ctx context.Context, in *s3.GetBucketAclInput, optFns ...func(*s3.Options)) (*s3.GetBucketAclOutput, error)
+	GetBucketPolicy(ctx context.Context, in *s3.GetBucketPolicyInput, optFns ...func(*s3.Options)) (*s3.GetBucketPolicyOutput, error)
+	GetPublicAccessBlock(ctx context.Context, in *s3.GetPublicAccessBlockInput, optFns ...func(*s3.Options)) (*s3.GetPublicAccessBlockOutput, error)
+	GetBucketEncryption(ctx context.Context, in *s3.GetBucketEncryptionInput, optFns ...func(*s3.Options)) (*s3.GetBucketEncryptionOutput, error)
+}
+
+// ControlAPI is the one S3 Control call the collector makes (the account's
+// public access block), on the allow-list.
+type ControlAPI interface {
+	GetPublicAccessBlock(ctx context.Context, in *s3control.GetPublicAccessBlockInput, optFns ...func(*s3control.Options)) (*s3control.GetPublicAccessBlockOutput, error)
+}
+
 // Collect lists the account's buckets (every page), keeps those in a scanned
 // region, and reads each one's ACL, policy, public access block and default
 // encryption (no list call returns them), plus the account's public access
@@ -40,7 +58,7 @@ func Collect(ctx context.Context, scope check.Scope, gaps *check.Gaps) *Inventor
 			inv.Buckets = append(inv.Buckets, b)
 		}
 	}
-	clients := map[string]*s3.Client{}
+	clients := map[string]API{}
 	for _, b := range inv.Buckets {
 		if b.LocationError == "" && clients[b.Region] == nil {
 			clients[b.Region] = awsenv.S3(scope.Config, b.Region)
@@ -63,7 +81,7 @@ const listBucketsPageSize = 1000
 // reports, else GetBucketLocation. A bucket whose location cannot be read is
 // recorded as a gap and returned with LocationError set and no region. At
 // most limit GetBucketLocation calls run at once.
-func listBuckets(ctx context.Context, api *s3.Client, limit int, gaps *check.Gaps) ([]Bucket, error) {
+func listBuckets(ctx context.Context, api API, limit int, gaps *check.Gaps) ([]Bucket, error) {
 	var buckets []Bucket
 	// Without MaxBuckets, ListBuckets answers in one piece, and AWS refuses
 	// that for accounts with more than 10,000 buckets: ask for pages.
@@ -105,7 +123,7 @@ func normaliseLocation(c string) string {
 	return c
 }
 
-func collectBucket(ctx context.Context, api *s3.Client, scope check.Scope, b *Bucket, gaps *check.Gaps) {
+func collectBucket(ctx context.Context, api API, scope check.Scope, b *Bucket, gaps *check.Gaps) {
 	if scope.Wants(PartBucketACLs) {
 		out, err := api.GetBucketAcl(ctx, &s3.GetBucketAclInput{Bucket: aws.String(b.Name)})
 		if err != nil {
@@ -174,7 +192,7 @@ func collectBucket(ctx context.Context, api *s3.Client, scope check.Scope, b *Bu
 	}
 }
 
-func collectAccountBlock(ctx context.Context, api *s3control.Client, inv *Inventory, gaps *check.Gaps) {
+func collectAccountBlock(ctx context.Context, api ControlAPI, inv *Inventory, gaps *check.Gaps) {
 	out, err := api.GetPublicAccessBlock(ctx, &s3control.GetPublicAccessBlockInput{AccountId: aws.String(inv.AccountID)})
 	switch {
 	case isCode(err, "NoSuchPublicAccessBlockConfiguration"):

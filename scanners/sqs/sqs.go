@@ -58,8 +58,9 @@ func Scanner() check.Service[Inventory] {
 // listQueuesPageSize is ListQueues' largest page (MaxResults 1-1000).
 const listQueuesPageSize = 1000
 
-// api is the SQS calls the collector makes.
-type api interface {
+// API is the SQS calls the collector makes: each is on the read-only allow-list
+// (scanners/guard_test.go checks it).
+type API interface {
 	sqs.ListQueuesAPIClient
 	GetQueueAttributes(ctx context.Context, in *sqs.GetQueueAttributesInput, optFns ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error)
 }
@@ -70,7 +71,7 @@ func Collect(ctx context.Context, scope check.Scope, gaps *check.Gaps) *Inventor
 	return collect(ctx, sqs.NewFromConfig(scope.Config), scope, gaps)
 }
 
-func collect(ctx context.Context, c api, scope check.Scope, gaps *check.Gaps) *Inventory {
+func collect(ctx context.Context, c API, scope check.Scope, gaps *check.Gaps) *Inventory {
 	inv := &Inventory{AccountID: scope.AccountID, Region: scope.Region, Partition: scope.Partition}
 	if !scope.Wants(PartQueues) {
 		return inv
@@ -100,7 +101,7 @@ func collect(ctx context.Context, c api, scope check.Scope, gaps *check.Gaps) *I
 
 // attributes fills q's encryption attributes. It reports whether the queue
 // was deleted since it was listed, and so is no longer in scope.
-func attributes(ctx context.Context, c api, q *Queue, gaps *check.Gaps) (gone bool) {
+func attributes(ctx context.Context, c API, q *Queue, gaps *check.Gaps) (gone bool) {
 	// Only the encryption attributes and the ARN: nothing about messages.
 	out, err := c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(q.URL), AttributeNames: []types.QueueAttributeName{
 		types.QueueAttributeNameSqsManagedSseEnabled, types.QueueAttributeNameKmsMasterKeyId, types.QueueAttributeNameQueueArn,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/posture-dev/posture/internal/check"
 	"github.com/posture-dev/posture/internal/fanout"
+	"github.com/posture-dev/posture/internal/paging"
 )
 
 // API is the part of the IAM client the scanner uses: reads only, plus
@@ -93,20 +94,18 @@ func collect(ctx context.Context, api API, scope check.Scope, opts Options, gaps
 		}
 	}
 	if scope.Wants(PartServerCertificates) {
-		p := iam.NewListServerCertificatesPaginator(api, &iam.ListServerCertificatesInput{})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				gaps.Add(PartServerCertificates, "ListServerCertificates", "", err)
-				inv.ServerCertificates = nil
-				break
-			}
-			for _, c := range page.ServerCertificateMetadataList {
-				inv.ServerCertificates = append(inv.ServerCertificates, ServerCertificate{
-					Name: aws.ToString(c.ServerCertificateName), ID: aws.ToString(c.ServerCertificateId), ARN: aws.ToString(c.Arn),
-					UploadedAt: utc(c.UploadDate), Expiration: utc(c.Expiration),
-				})
-			}
+		listed, err := paging.All(ctx, iam.NewListServerCertificatesPaginator(api, &iam.ListServerCertificatesInput{}),
+			func(page *iam.ListServerCertificatesOutput) []types.ServerCertificateMetadata {
+				return page.ServerCertificateMetadataList
+			})
+		if err != nil {
+			gaps.Add(PartServerCertificates, "ListServerCertificates", "", err)
+		}
+		for _, c := range listed {
+			inv.ServerCertificates = append(inv.ServerCertificates, ServerCertificate{
+				Name: aws.ToString(c.ServerCertificateName), ID: aws.ToString(c.ServerCertificateId), ARN: aws.ToString(c.Arn),
+				UploadedAt: utc(c.UploadDate), Expiration: utc(c.Expiration),
+			})
 		}
 	}
 	return inv
@@ -116,20 +115,17 @@ func collect(ctx context.Context, api API, scope check.Scope, opts Options, gaps
 // the last use of each active key, and the console password and MFA of the
 // users the report says have a password or does not know.
 func collectUsers(ctx context.Context, api API, scope check.Scope, inv *Inventory, gaps *check.Gaps) {
-	p := iam.NewListUsersPaginator(api, &iam.ListUsersInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			gaps.Add(PartUsers, "ListUsers", "", err)
-			inv.Users = nil
-			return
-		}
-		for _, u := range page.Users {
-			inv.Users = append(inv.Users, User{
-				Name: aws.ToString(u.UserName), ARN: aws.ToString(u.Arn), CreatedAt: aws.ToTime(u.CreateDate).UTC(),
-				PasswordLastUsed: utc(u.PasswordLastUsed), Keys: []AccessKey{},
-			})
-		}
+	listed, err := paging.All(ctx, iam.NewListUsersPaginator(api, &iam.ListUsersInput{}),
+		func(page *iam.ListUsersOutput) []types.User { return page.Users })
+	if err != nil {
+		gaps.Add(PartUsers, "ListUsers", "", err)
+		return
+	}
+	for _, u := range listed {
+		inv.Users = append(inv.Users, User{
+			Name: aws.ToString(u.UserName), ARN: aws.ToString(u.Arn), CreatedAt: aws.ToTime(u.CreateDate).UTC(),
+			PasswordLastUsed: utc(u.PasswordLastUsed), Keys: []AccessKey{},
+		})
 	}
 	fanout.Each(ctx, len(inv.Users), scope.CallConcurrency, func(ctx context.Context, i int) {
 		u := &inv.Users[i]
@@ -143,18 +139,16 @@ func collectUsers(ctx context.Context, api API, scope check.Scope, inv *Inventor
 }
 
 func collectKeys(ctx context.Context, api API, scope check.Scope, u *User, gaps *check.Gaps) {
-	p := iam.NewListAccessKeysPaginator(api, &iam.ListAccessKeysInput{UserName: aws.String(u.Name)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			gaps.Add(PartAccessKeys, "ListAccessKeys", u.Name, err)
-			u.KeysError = check.ErrorText(err)
-			u.Keys = nil
-			return
-		}
-		for _, k := range page.AccessKeyMetadata {
-			u.Keys = append(u.Keys, AccessKey{ID: aws.ToString(k.AccessKeyId), Status: string(k.Status), CreatedAt: aws.ToTime(k.CreateDate).UTC()})
-		}
+	listed, err := paging.All(ctx, iam.NewListAccessKeysPaginator(api, &iam.ListAccessKeysInput{UserName: aws.String(u.Name)}),
+		func(page *iam.ListAccessKeysOutput) []types.AccessKeyMetadata { return page.AccessKeyMetadata })
+	if err != nil {
+		gaps.Add(PartAccessKeys, "ListAccessKeys", u.Name, err)
+		u.KeysError = check.ErrorText(err)
+		u.Keys = nil
+		return
+	}
+	for _, k := range listed {
+		u.Keys = append(u.Keys, AccessKey{ID: aws.ToString(k.AccessKeyId), Status: string(k.Status), CreatedAt: aws.ToTime(k.CreateDate).UTC()})
 	}
 	if !scope.Wants(PartKeyLastUsed) {
 		return

@@ -7,12 +7,14 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
 	"github.com/aws/smithy-go"
 
 	"github.com/posture-dev/posture/internal/awsenv"
 	"github.com/posture-dev/posture/internal/check"
 	"github.com/posture-dev/posture/internal/fanout"
+	"github.com/posture-dev/posture/internal/paging"
 )
 
 // Collect lists the account's buckets (every page), keeps those in a scanned
@@ -67,15 +69,13 @@ func listBuckets(ctx context.Context, api *s3.Client, limit int, gaps *check.Gap
 	var buckets []Bucket
 	// Without MaxBuckets, ListBuckets answers in one piece, and AWS refuses
 	// that for accounts with more than 10,000 buckets: ask for pages.
-	p := s3.NewListBucketsPaginator(api, &s3.ListBucketsInput{MaxBuckets: aws.Int32(listBucketsPageSize)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, b := range page.Buckets {
-			buckets = append(buckets, Bucket{Name: aws.ToString(b.Name), Region: aws.ToString(b.BucketRegion)})
-		}
+	listed, err := paging.All(ctx, s3.NewListBucketsPaginator(api, &s3.ListBucketsInput{MaxBuckets: aws.Int32(listBucketsPageSize)}),
+		func(page *s3.ListBucketsOutput) []types.Bucket { return page.Buckets })
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range listed {
+		buckets = append(buckets, Bucket{Name: aws.ToString(b.Name), Region: aws.ToString(b.BucketRegion)})
 	}
 	fanout.Each(ctx, len(buckets), limit, func(ctx context.Context, i int) {
 		b := &buckets[i]

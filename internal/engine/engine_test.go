@@ -209,7 +209,9 @@ func TestCancelledScopesAreGaps(t *testing.T) {
 // a check of an account it cannot reach.
 func TestUnreachedAccountResultIsExact(t *testing.T) {
 	targets := []engine.Target{{Account: engine.Account{ID: "222222222222", Name: "two"},
-		Prepare: func(context.Context) (engine.Prepared, error) { return engine.Prepared{}, fmt.Errorf("assume role: %w", denied) }}}
+		Prepare: func(context.Context) (engine.Prepared, error) {
+			return engine.Prepared{}, fmt.Errorf("assume role: %w", denied)
+		}}}
 	scan := engine.Run(context.Background(), targets, engine.Options{Scanners: []check.Scanner{stub{name: "rds"}}, Checks: []string{"rds-a-b"}})
 	if len(scan.Results) != 1 {
 		t.Fatalf("%d results, want 1: %+v", len(scan.Results), scan.Results)

@@ -532,7 +532,7 @@ func TestValidate(t *testing.T) {
 func TestValidateAcceptsEveryKnownSeverityAndFamily(t *testing.T) {
 	var metas []Meta
 	families := []model.Family{model.FamilyPublicExposure, model.FamilyOutsideVPC, model.FamilyUnencrypted, model.FamilyCredentials}
-	for i, sev := range model.Severities {
+	for i, sev := range model.Severities() {
 		m := validMeta(fmt.Sprintf("ec2-thing-%d", i), "ec2")
 		m.Severity = sev
 		m.Family = families[i%len(families)]

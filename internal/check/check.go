@@ -373,6 +373,16 @@ func AgeDays(t, now time.Time) int {
 	return int(now.Sub(t) / (24 * time.Hour))
 }
 
+// UTC returns an AWS timestamp for an inventory: t in UTC, or nil when AWS
+// gave none (t nil or zero).
+func UTC(t *time.Time) *time.Time {
+	if t == nil || t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
 // ErrorCode returns the AWS error code of err ("AccessDenied", "Throttling"),
 // or "" when err carries none.
 func ErrorCode(err error) string {

@@ -619,3 +619,17 @@ func TestARN(t *testing.T) {
 		t.Error("OrAbsent")
 	}
 }
+
+func TestUTC(t *testing.T) {
+	if UTC(nil) != nil || UTC(&time.Time{}) != nil {
+		t.Error("UTC of nil or the zero time must be nil")
+	}
+	in := time.Date(2026, 3, 1, 12, 0, 0, 0, time.FixedZone("CET", 3600))
+	got := UTC(&in)
+	if got == nil || got.Location() != time.UTC || !got.Equal(in) || got.Hour() != 11 {
+		t.Errorf("UTC(%v) = %v, want the same instant in UTC", in, got)
+	}
+	if got == &in || in.Location() == time.UTC {
+		t.Error("UTC must return a new time and leave its argument alone")
+	}
+}

@@ -97,7 +97,7 @@ func collect(ctx context.Context, api API, scope check.Scope, gaps *check.Gaps) 
 		}
 		inv.Certificates = append(inv.Certificates, Certificate{
 			ARN: aws.ToString(c.CertificateArn), DomainName: aws.ToString(c.DomainName), Status: string(c.Status), Type: string(c.Type),
-			InUse: aws.ToBool(c.InUse), NotAfter: utc(c.NotAfter),
+			InUse: aws.ToBool(c.InUse), NotAfter: check.UTC(c.NotAfter),
 		})
 	}
 	fanout.Each(ctx, len(inv.Certificates), scope.CallConcurrency, func(ctx context.Context, i int) {
@@ -112,7 +112,7 @@ func collect(ctx context.Context, api API, scope check.Scope, gaps *check.Gaps) 
 			return
 		}
 		if out.Certificate != nil {
-			c.NotAfter = utc(out.Certificate.NotAfter)
+			c.NotAfter = check.UTC(out.Certificate.NotAfter)
 		}
 	})
 	return inv
@@ -125,14 +125,6 @@ func CertificateID(arn string) string {
 		return arn[i+1:]
 	}
 	return arn
-}
-
-func utc(t *time.Time) *time.Time {
-	if t == nil || t.IsZero() {
-		return nil
-	}
-	u := t.UTC()
-	return &u
 }
 
 // Checks returns the ACM checks.

@@ -3,7 +3,6 @@ package iam
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -104,7 +103,7 @@ func collect(ctx context.Context, api API, scope check.Scope, opts Options, gaps
 		for _, c := range listed {
 			inv.ServerCertificates = append(inv.ServerCertificates, ServerCertificate{
 				Name: aws.ToString(c.ServerCertificateName), ID: aws.ToString(c.ServerCertificateId), ARN: aws.ToString(c.Arn),
-				UploadedAt: utc(c.UploadDate), Expiration: utc(c.Expiration),
+				UploadedAt: check.UTC(c.UploadDate), Expiration: check.UTC(c.Expiration),
 			})
 		}
 	}
@@ -124,7 +123,7 @@ func collectUsers(ctx context.Context, api API, scope check.Scope, inv *Inventor
 	for _, u := range listed {
 		inv.Users = append(inv.Users, User{
 			Name: aws.ToString(u.UserName), ARN: aws.ToString(u.Arn), CreatedAt: aws.ToTime(u.CreateDate).UTC(),
-			PasswordLastUsed: utc(u.PasswordLastUsed), Keys: []AccessKey{},
+			PasswordLastUsed: check.UTC(u.PasswordLastUsed), Keys: []AccessKey{},
 		})
 	}
 	fanout.Each(ctx, len(inv.Users), scope.CallConcurrency, func(ctx context.Context, i int) {
@@ -166,7 +165,7 @@ func collectKeys(ctx context.Context, api API, scope check.Scope, u *User, gaps 
 		}
 		k.LastUsedRead = true
 		if lu := out.AccessKeyLastUsed; lu != nil {
-			k.LastUsed = utc(lu.LastUsedDate)
+			k.LastUsed = check.UTC(lu.LastUsedDate)
 			if s := aws.ToString(lu.ServiceName); s != "N/A" {
 				k.LastUsedService = s
 			}
@@ -202,7 +201,7 @@ func collectConsole(ctx context.Context, api API, rep *Report, u *User, gaps *ch
 	}
 	c := &Console{PasswordSource: SourceLoginProfile, MFASource: SourceMFADevices}
 	if profile.LoginProfile != nil {
-		c.PasswordCreatedAt = utc(profile.LoginProfile.CreateDate)
+		c.PasswordCreatedAt = check.UTC(profile.LoginProfile.CreateDate)
 	}
 	if reportView != nil {
 		c.ReportPasswordLastUsed = reportView.ReportPasswordLastUsed
@@ -222,12 +221,4 @@ func collectConsole(ctx context.Context, api API, rep *Report, u *User, gaps *ch
 	}
 	c.MFAActive = len(mfa.MFADevices) > 0
 	u.Console = c
-}
-
-func utc(t *time.Time) *time.Time {
-	if t == nil || t.IsZero() {
-		return nil
-	}
-	u := t.UTC()
-	return &u
 }

@@ -70,7 +70,7 @@ func collect(ctx context.Context, api API, scope check.Scope, gaps *check.Gaps) 
 	for _, s := range listed {
 		sec := Secret{
 			Name: aws.ToString(s.Name), ARN: aws.ToString(s.ARN), RotationEnabled: aws.ToBool(s.RotationEnabled),
-			CreatedAt: utc(s.CreatedDate), LastRotatedAt: utc(s.LastRotatedDate), OwningService: aws.ToString(s.OwningService),
+			CreatedAt: check.UTC(s.CreatedDate), LastRotatedAt: check.UTC(s.LastRotatedDate), OwningService: aws.ToString(s.OwningService),
 		}
 		if s.RotationRules != nil {
 			sec.RotationDays = aws.ToInt64(s.RotationRules.AutomaticallyAfterDays)
@@ -78,14 +78,6 @@ func collect(ctx context.Context, api API, scope check.Scope, gaps *check.Gaps) 
 		inv.Secrets = append(inv.Secrets, sec)
 	}
 	return inv
-}
-
-func utc(t *time.Time) *time.Time {
-	if t == nil || t.IsZero() {
-		return nil
-	}
-	u := t.UTC()
-	return &u
 }
 
 const rotationDoc = "https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotating-secrets.html"

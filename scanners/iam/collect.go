@@ -99,6 +99,7 @@ func collect(ctx context.Context, api API, scope check.Scope, opts Options, gaps
 			})
 		if err != nil {
 			gaps.Add(PartServerCertificates, "ListServerCertificates", "", err)
+			inv.ServerCertificates = nil
 		}
 		for _, c := range listed {
 			inv.ServerCertificates = append(inv.ServerCertificates, ServerCertificate{
@@ -118,6 +119,7 @@ func collectUsers(ctx context.Context, api API, scope check.Scope, inv *Inventor
 		func(page *iam.ListUsersOutput) []types.User { return page.Users })
 	if err != nil {
 		gaps.Add(PartUsers, "ListUsers", "", err)
+		inv.Users = nil
 		return
 	}
 	for _, u := range listed {

@@ -68,13 +68,13 @@ func collect(ctx context.Context, c api, scope check.Scope, gaps *check.Gaps) *I
 	if !scope.Wants(PartTopics) {
 		return inv
 	}
-	var topics []Topic
 	listed, err := paging.All(ctx, sns.NewListTopicsPaginator(c, &sns.ListTopicsInput{}),
 		func(page *sns.ListTopicsOutput) []types.Topic { return page.Topics })
 	if err != nil {
 		gaps.Add(PartTopics, "ListTopics", "", fmt.Errorf("list SNS topics in %s: %w", scope.Region, err))
 		return inv
 	}
+	var topics []Topic
 	for _, t := range listed {
 		a := aws.ToString(t.TopicArn)
 		topics = append(topics, Topic{Name: a[strings.LastIndex(a, ":")+1:], ARN: a})

@@ -76,7 +76,6 @@ func collect(ctx context.Context, c api, scope check.Scope, gaps *check.Gaps) *I
 	if !scope.Wants(PartQueues) {
 		return inv
 	}
-	var queues []Queue
 	// Without MaxResults, ListQueues returns at most 1,000 queues and no
 	// NextToken: ask for pages so that every queue of the region is listed.
 	listed, err := paging.All(ctx, sqs.NewListQueuesPaginator(c, &sqs.ListQueuesInput{MaxResults: aws.Int32(listQueuesPageSize)}),
@@ -85,6 +84,7 @@ func collect(ctx context.Context, c api, scope check.Scope, gaps *check.Gaps) *I
 		gaps.Add(PartQueues, "ListQueues", "", fmt.Errorf("list SQS queues in %s: %w", scope.Region, err))
 		return inv
 	}
+	var queues []Queue
 	for _, u := range listed {
 		queues = append(queues, Queue{Name: u[strings.LastIndex(u, "/")+1:], URL: u})
 	}

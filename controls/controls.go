@@ -26,6 +26,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/posture-dev/posture/internal/model"
+	"github.com/posture-dev/posture/internal/yamlerr"
 )
 
 // catalogueFS holds the built-in framework catalogues.
@@ -157,23 +158,8 @@ func LoadFile(file string, known map[string]bool) (Framework, error) {
 // ParseError is a catalogue that does not keep the format. Its message names
 // the file, the line and the field, e.g.
 // "my.yaml:12: controls[3].checks[0]: unknown check ID \"ec2-nope\"".
-type ParseError struct {
-	File  string
-	Line  int
-	Field string
-	Msg   string
-}
-
-func (e *ParseError) Error() string {
-	loc := e.File
-	if e.Line > 0 {
-		loc = fmt.Sprintf("%s:%d", e.File, e.Line)
-	}
-	if e.Field == "" {
-		return loc + ": " + e.Msg
-	}
-	return loc + ": " + e.Field + ": " + e.Msg
-}
+// It is the config file's error type too (config.ParseError).
+type ParseError = yamlerr.Error
 
 var (
 	frameworkIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.\-]*[a-z0-9]$`)

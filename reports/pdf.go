@@ -688,7 +688,7 @@ func (r *pdfReport) scopeAndMethod(d *pdfDoc) {
 	d.para("The scanner only reads. Every AWS client it builds carries a guard that refuses, before the request leaves the process, any operation other than Describe, List and Get calls, GenerateCredentialReport and sts:AssumeRole; reads that return secrets or content (GetSecretValue, GetObject, GetParameter, GetPasswordData) are refused too. Secret values, objects and private keys are never read: secrets and certificates are judged from their metadata.")
 	d.para("Each account is reached with the caller's credentials or through sts:AssumeRole of a read-only role. Every scope (account, region, service) that cannot be collected is recorded as a coverage gap with the AWS error code, and the checks over its data report ERROR there (section 3). The calls made, per service (the AWS managed policy SecurityAudit covers them all):")
 	var prow [][]string
-	for _, p := range Permissions {
+	for _, p := range Permissions() {
 		prow = append(prow, []string{p.Service, p.Calls})
 	}
 	d.table(table{caption: "IAM permissions used", cols: []column{{title: "Service", width: 35}, {title: "Calls", width: 145}}}, prow)

@@ -210,7 +210,7 @@ func (r *pdfReport) executiveSummary(d *pdfDoc) {
 
 	byStatus, bySev := r.resultCounts()
 	var sevBars []bar
-	for _, s := range model.Severities {
+	for _, s := range model.Severities() {
 		sevBars = append(sevBars, bar{label: string(s), value: bySev[s], colour: stateColours[string(s)]})
 	}
 	d.barChart("Failed results by severity (checks of this framework)", sevBars)

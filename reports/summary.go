@@ -79,7 +79,7 @@ func WriteSummary(w io.Writer, scan *model.Scan, outDir string) error {
 	p.printf("\n")
 
 	var sevParts []string
-	for _, s := range model.Severities {
+	for _, s := range model.Severities() {
 		if n := bySeverity[s]; n > 0 {
 			sevParts = append(sevParts, fmt.Sprintf("%s %d", s, n))
 		}

@@ -25,7 +25,7 @@ func largeScan(n int) *model.Scan {
 		svc := services[i%len(services)]
 		checks = append(checks, model.CheckInfo{
 			ID: fmt.Sprintf("%s-check-%02d", svc, i), Title: fmt.Sprintf("%s resource violates rule %d", svc, i),
-			Family: families[i%len(families)], Service: svc, Severity: model.Severities[i%len(model.Severities)],
+			Family: families[i%len(families)], Service: svc, Severity: model.Severities()[i%len(model.Severities())],
 			ResourceType: "AWS::" + svc + "::Resource", Rationale: "Why this matters, in two sentences of prose. The second one.",
 			Remediation: "What to change, and where.", References: []string{"https://docs.aws.amazon.com/" + svc + "/"},
 		})

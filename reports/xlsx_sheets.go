@@ -268,7 +268,7 @@ func (b *workbook) summary() error {
 		header = append(header, string(s))
 	}
 	header = append(header, "PASS (partial coverage)")
-	for _, s := range model.Severities {
+	for _, s := range model.Severities() {
 		header = append(header, "failures "+string(s))
 	}
 	const fwHeaderRow = 5
@@ -295,7 +295,7 @@ func (b *workbook) summary() error {
 			vals = append(vals, count[s])
 		}
 		vals = append(vals, partialPass)
-		for _, s := range model.Severities {
+		for _, s := range model.Severities() {
 			vals = append(vals, fwSev[i][s])
 		}
 		if err := b.put(sh, row, vals...); err != nil {
@@ -356,7 +356,7 @@ func (b *workbook) summary() error {
 		return err
 	}
 	sevFirst := row + 1
-	for _, s := range model.Severities {
+	for _, s := range model.Severities() {
 		row++
 		if err := b.put(sh, row, string(s), sev[s]); err != nil {
 			return err

@@ -33,8 +33,9 @@ var paginatorFunc = regexp.MustCompile(`(?m)^func New(\w+)Paginator\(`)
 
 // TestEveryListCallPages reads the source of every scanner package and fails
 // on a direct call of an operation for which the pinned SDK has a paginator
-// (a call that would read only the first page), and on a paginator of an
-// operation in pageSizeFields whose input does not set the page size.
+// (a call that would read only the first page), on a paginator of an
+// operation in pageSizeFields whose input does not set the page size, and
+// on a hand-written HasMorePages loop (internal/paging reads every page).
 func TestEveryListCallPages(t *testing.T) {
 	files, err := filepath.Glob("*/*.go")
 	if err != nil {
@@ -80,6 +81,10 @@ func TestEveryListCallPages(t *testing.T) {
 				return true
 			}
 			pos := fset.Position(call.Pos())
+			if sel.Sel.Name == "HasMorePages" {
+				t.Errorf("%s: a hand-written page loop: read the paginator with paging.All or paging.Pages", pos)
+				return true
+			}
 			// pkg.NewOpPaginator(client, &pkg.OpInput{...})
 			if pkg, ok := sel.X.(*ast.Ident); ok && sdk[pkg.Name] != "" {
 				if op, ok := strings.CutSuffix(strings.TrimPrefix(sel.Sel.Name, "New"), "Paginator"); ok && strings.HasPrefix(sel.Sel.Name, "New") {

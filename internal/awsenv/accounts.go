@@ -19,6 +19,8 @@ import (
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+
+	"github.com/posture-dev/posture/internal/paging"
 )
 
 // Role session durations sts:AssumeRole accepts (the upper bound also
@@ -170,18 +172,16 @@ type OrgAccount struct {
 // administrator.
 func ListAccounts(ctx context.Context, cfg aws.Config) ([]OrgAccount, error) {
 	var accounts []OrgAccount
-	p := organizations.NewListAccountsPaginator(organizations.NewFromConfig(cfg), &organizations.ListAccountsInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list the organization's accounts with organizations:ListAccounts: %w", err)
+	listed, err := paging.All(ctx, organizations.NewListAccountsPaginator(organizations.NewFromConfig(cfg), &organizations.ListAccountsInput{}),
+		func(page *organizations.ListAccountsOutput) []orgtypes.Account { return page.Accounts })
+	if err != nil {
+		return nil, fmt.Errorf("list the organization's accounts with organizations:ListAccounts: %w", err)
+	}
+	for _, a := range listed {
+		if !active(a) {
+			continue
 		}
-		for _, a := range page.Accounts {
-			if !active(a) {
-				continue
-			}
-			accounts = append(accounts, OrgAccount{ID: aws.ToString(a.Id), Name: aws.ToString(a.Name)})
-		}
+		accounts = append(accounts, OrgAccount{ID: aws.ToString(a.Id), Name: aws.ToString(a.Name)})
 	}
 	return accounts, nil
 }

@@ -279,13 +279,13 @@ func (s Service[I]) Scan(ctx context.Context, scope Scope, selected map[string]b
 	for _, c := range checks {
 		if gap, missing := firstGap(gaps, c.Needs); missing {
 			msg := fmt.Sprintf("not evaluated: %s could not be collected (%s): %s", gap.Part, gap.Operation, ErrorText(gap.Err))
-			results = append(results, result(c.Meta, scope, Error("", "", msg, map[string]any{
+			results = append(results, NewResult(c.Meta, scope, Error("", "", msg, map[string]any{
 				"missing_part": gap.Part, "operation": gap.Operation, "error_code": ErrorCode(gap.Err),
 			})))
 			continue
 		}
 		for _, f := range c.evaluate(inv, params) {
-			results = append(results, result(c.Meta, scope, f))
+			results = append(results, NewResult(c.Meta, scope, f))
 		}
 	}
 	for _, gap := range gaps.List() {
@@ -325,7 +325,12 @@ func firstGap(gaps *Gaps, needs []string) (Gap, bool) {
 	return Gap{}, false
 }
 
-func result(m Meta, scope Scope, f Finding) model.Result {
+// NewResult is the one constructor of a result: check m's finding f in the
+// scope's account and region (f.Region, f.Severity and f.ResourceType
+// override the scope's and the check's), with its fingerprint, no controls
+// yet and evidence never nil. The engine builds its account, region and
+// cancellation ERROR results with it too.
+func NewResult(m Meta, scope Scope, f Finding) model.Result {
 	region := scope.Region
 	if f.Region != "" {
 		region = f.Region
@@ -366,6 +371,16 @@ func result(m Meta, scope Scope, f Finding) model.Result {
 // ago is still 90.
 func AgeDays(t, now time.Time) int {
 	return int(now.Sub(t) / (24 * time.Hour))
+}
+
+// UTC returns an AWS timestamp for an inventory: t in UTC, or nil when AWS
+// gave none (t nil or zero).
+func UTC(t *time.Time) *time.Time {
+	if t == nil || t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }
 
 // ErrorCode returns the AWS error code of err ("AccessDenied", "Throttling"),

@@ -532,7 +532,7 @@ func TestValidate(t *testing.T) {
 func TestValidateAcceptsEveryKnownSeverityAndFamily(t *testing.T) {
 	var metas []Meta
 	families := []model.Family{model.FamilyPublicExposure, model.FamilyOutsideVPC, model.FamilyUnencrypted, model.FamilyCredentials}
-	for i, sev := range model.Severities {
+	for i, sev := range model.Severities() {
 		m := validMeta(fmt.Sprintf("ec2-thing-%d", i), "ec2")
 		m.Severity = sev
 		m.Family = families[i%len(families)]
@@ -617,5 +617,19 @@ func TestARN(t *testing.T) {
 	}
 	if OrAbsent("") != "absent" || OrAbsent("alias/aws/sns") != "alias/aws/sns" {
 		t.Error("OrAbsent")
+	}
+}
+
+func TestUTC(t *testing.T) {
+	if UTC(nil) != nil || UTC(&time.Time{}) != nil {
+		t.Error("UTC of nil or the zero time must be nil")
+	}
+	in := time.Date(2026, 3, 1, 12, 0, 0, 0, time.FixedZone("CET", 3600))
+	got := UTC(&in)
+	if got == nil || got.Location() != time.UTC || !got.Equal(in) || got.Hour() != 11 {
+		t.Errorf("UTC(%v) = %v, want the same instant in UTC", in, got)
+	}
+	if got == &in || in.Location() == time.UTC {
+		t.Error("UTC must return a new time and leave its argument alone")
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/posture-dev/posture/internal/yamlerr"
 )
 
 // DateLayout is the layout of a waiver's expiry date: YYYY-MM-DD.
@@ -91,21 +93,9 @@ func options(opts []Options) Options {
 // ParseError is a waiver that does not keep the format. Its message names
 // the file, the line and the field, e.g.
 // "posture.yaml:12: waivers[1].expires: want a date YYYY-MM-DD, got \"soon\"";
-// without a file name, "line 12: waivers[1].expires: ...".
-type ParseError struct {
-	File  string
-	Line  int
-	Field string
-	Msg   string
-}
-
-func (e *ParseError) Error() string {
-	loc := fmt.Sprintf("line %d", e.Line)
-	if e.File != "" {
-		loc = fmt.Sprintf("%s:%d", e.File, e.Line)
-	}
-	return loc + ": " + e.Field + ": " + e.Msg
-}
+// without a file name, "line 12: waivers[1].expires: ...". It is the
+// framework catalogues' error type too (controls.ParseError).
+type ParseError = yamlerr.Error
 
 // The fields of a waiver, in the order the documentation lists them.
 var (

@@ -459,20 +459,7 @@ func (r *runner) selectedChecks(sc check.Scanner) []check.Meta {
 
 // errorResult is a scope-wide ERROR result of check m (no resource).
 func errorResult(m check.Meta, accountID, region, msg string, evidence map[string]any) model.Result {
-	return model.Result{
-		CheckID:      m.ID,
-		Status:       model.StatusError,
-		Severity:     m.Severity,
-		Family:       m.Family,
-		AccountID:    accountID,
-		Region:       region,
-		Service:      m.Service,
-		ResourceType: m.ResourceType,
-		Message:      msg,
-		Evidence:     evidence,
-		Controls:     []string{},
-		Fingerprint:  model.Fingerprint(m.ID, accountID, region, ""),
-	}
+	return check.NewResult(m, check.Scope{AccountID: accountID, Region: region}, check.Error("", "", msg, evidence))
 }
 
 func anySelected(sc check.Scanner, selected map[string]bool) bool {

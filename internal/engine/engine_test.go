@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 
@@ -200,5 +201,29 @@ func TestCancelledScopesAreGaps(t *testing.T) {
 	}
 	if !errors.Is(ctx.Err(), context.Canceled) {
 		t.Error("context not cancelled")
+	}
+}
+
+// TestUnreachedAccountResultIsExact pins every field of the ERROR result the
+// engine builds, through check.NewResult as the scanners' results are, for
+// a check of an account it cannot reach.
+func TestUnreachedAccountResultIsExact(t *testing.T) {
+	targets := []engine.Target{{Account: engine.Account{ID: "222222222222", Name: "two"},
+		Prepare: func(context.Context) (engine.Prepared, error) {
+			return engine.Prepared{}, fmt.Errorf("assume role: %w", denied)
+		}}}
+	scan := engine.Run(context.Background(), targets, engine.Options{Scanners: []check.Scanner{stub{name: "rds"}}, Checks: []string{"rds-a-b"}})
+	if len(scan.Results) != 1 {
+		t.Fatalf("%d results, want 1: %+v", len(scan.Results), scan.Results)
+	}
+	want := model.Result{
+		CheckID: "rds-a-b", Status: model.StatusError, Severity: model.SeverityHigh, Family: model.FamilyPublicExposure,
+		AccountID: "222222222222", AccountName: "two", Region: model.GlobalRegion, Service: "rds", ResourceType: "T",
+		Message:  "not evaluated: the account could not be reached (AssumeRole): AccessDenied: not authorized to perform sts:AssumeRole",
+		Evidence: map[string]any{"operation": "AssumeRole", "error_code": "AccessDenied"},
+		Controls: []string{}, Fingerprint: model.Fingerprint("rds-a-b", "222222222222", model.GlobalRegion, ""),
+	}
+	if got := scan.Results[0]; !reflect.DeepEqual(got, want) {
+		t.Errorf("result\n%#v\nwant\n%#v", got, want)
 	}
 }

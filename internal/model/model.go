@@ -40,8 +40,11 @@ const (
 	SeverityInfo     Severity = "informational"
 )
 
-// Severities lists every severity from worst to mildest.
-var Severities = []Severity{SeverityCritical, SeverityHigh, SeverityMedium, SeverityLow, SeverityInfo}
+// Severities lists every severity from worst to mildest, in a new slice
+// each call: callers may sort or change it without changing anyone else's.
+func Severities() []Severity {
+	return []Severity{SeverityCritical, SeverityHigh, SeverityMedium, SeverityLow, SeverityInfo}
+}
 
 // Rank orders severities: critical is 5, informational 1, unknown 0.
 func (s Severity) Rank() int {

@@ -1,6 +1,9 @@
 package readonly
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Call is one AWS call on the allow-list.
 type Call struct {
@@ -57,7 +60,7 @@ func with(call Call, note string) Call {
 	return call
 }
 
-// Scanning is the exact allow-list of the calls the scanner makes with the
+// scanning is the exact allow-list of the calls the scanner makes with the
 // credentials of a scanned account (and of the caller's own, to identify
 // it and list the organisation), grouped as the README's permissions table
 // prints them. The guard refuses every other (service, operation) pair. No
@@ -66,7 +69,7 @@ func with(call Call, note string) Call {
 // variables), EC2 DescribeInstanceAttribute/GetConsoleOutput/GetPasswordData
 // (user data, console output, passwords), nor any Get of secret values,
 // parameters, objects, items or records.
-var Scanning = []Group{
+var scanning = []Group{
 	{"STS, EC2 (account)", []Call{
 		c("STS", "sts", "GetCallerIdentity"),
 		c("EC2", "ec2", "DescribeRegions"),
@@ -111,22 +114,36 @@ var Scanning = []Group{
 	}},
 }
 
-// Signing lists the calls of the package-signing client (internal/signing)
+// signing lists the calls of the package-signing client (internal/signing)
 // that are not on Scanning. That client uses the tool's own identity, never
 // a scanned account's, and is the only one allowed them (AllowOnClient):
 // kms:Sign signs the manifest statement and kms:GetPublicKey fetches the
 // public key for verification. (It also calls kms:DescribeKey, which is on
 // Scanning.)
-var Signing = []Call{
+var signing = []Call{
 	c("KMS", "kms", "Sign"),
 	c("KMS", "kms", "GetPublicKey"),
 }
+
+// Scanning returns the allow-list (see scanning), a new copy each call.
+func Scanning() []Group {
+	out := make([]Group, len(scanning))
+	for i, g := range scanning {
+		out[i] = g
+		out[i].Calls = slices.Clone(g.Calls)
+	}
+	return out
+}
+
+// Signing returns the signing client's extra calls (see signing), a new
+// copy each call.
+func Signing() []Call { return slices.Clone(signing) }
 
 // allowed indexes Scanning by service ID and operation; wire by signing
 // name and operation.
 var allowed, wire = func() (map[[2]string]bool, map[[2]string]bool) {
 	byID, byWire := map[[2]string]bool{}, map[[2]string]bool{}
-	for _, g := range Scanning {
+	for _, g := range scanning {
 		for _, call := range g.Calls {
 			byID[[2]string{call.Service, call.Operation}] = true
 			byWire[[2]string{call.Prefix(), call.Operation}] = true

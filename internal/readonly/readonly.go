@@ -67,7 +67,7 @@ func extraCalls(ctx context.Context) []Call {
 func AllowOnClient(service string, operations ...string) func(*middleware.Stack) error {
 	var extra []Call
 	for _, op := range operations {
-		for _, call := range Signing {
+		for _, call := range signing {
 			if call.Service == service && call.Operation == op {
 				extra = append(extra, call)
 			}

@@ -87,8 +87,8 @@ func TestAllowed(t *testing.T) {
 // an IAM action, and no call is listed twice.
 func TestEveryCallIsWellFormed(t *testing.T) {
 	seen := map[string]bool{}
-	all := append([]readonly.Call{}, readonly.Signing...)
-	for _, g := range readonly.Scanning {
+	all := append([]readonly.Call{}, readonly.Signing()...)
+	for _, g := range readonly.Scanning() {
 		if g.Title == "" || len(g.Calls) == 0 {
 			t.Errorf("group %+v", g)
 		}
@@ -104,7 +104,7 @@ func TestEveryCallIsWellFormed(t *testing.T) {
 			seen[key] = true
 		}
 	}
-	for _, c := range readonly.Signing {
+	for _, c := range readonly.Signing() {
 		if readonly.Allowed(c.Service, c.Operation) {
 			t.Errorf("signing call %s %s is also on the scanning list", c.Service, c.Operation)
 		}

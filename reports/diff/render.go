@@ -117,7 +117,7 @@ func bySeverity(list []model.DiffEntry) string {
 		}
 	}
 	var parts []string
-	for _, s := range model.Severities {
+	for _, s := range model.Severities() {
 		if counts[s] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/posture-dev/posture/internal/check"
 	"github.com/posture-dev/posture/internal/fanout"
 	"github.com/posture-dev/posture/internal/model"
+	"github.com/posture-dev/posture/internal/paging"
 )
 
 // Inventory parts.
@@ -80,26 +81,24 @@ func collect(ctx context.Context, api API, scope check.Scope, gaps *check.Gaps) 
 	if !scope.Wants(PartCertificates) {
 		return inv
 	}
-	p := acm.NewListCertificatesPaginator(api, &acm.ListCertificatesInput{
+	in := &acm.ListCertificatesInput{
 		CertificateStatuses: listedStatuses,
 		Includes:            &types.Filters{KeyTypes: types.KeyAlgorithm("").Values()},
-	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			gaps.Add(PartCertificates, "ListCertificates", "", err)
-			inv.Certificates = nil
-			return inv
+	}
+	listed, err := paging.All(ctx, acm.NewListCertificatesPaginator(api, in),
+		func(page *acm.ListCertificatesOutput) []types.CertificateSummary { return page.CertificateSummaryList })
+	if err != nil {
+		gaps.Add(PartCertificates, "ListCertificates", "", err)
+		return inv
+	}
+	for _, c := range listed {
+		if c.Status != "" && !slices.Contains(listedStatuses, c.Status) {
+			continue
 		}
-		for _, c := range page.CertificateSummaryList {
-			if c.Status != "" && !slices.Contains(listedStatuses, c.Status) {
-				continue
-			}
-			inv.Certificates = append(inv.Certificates, Certificate{
-				ARN: aws.ToString(c.CertificateArn), DomainName: aws.ToString(c.DomainName), Status: string(c.Status), Type: string(c.Type),
-				InUse: aws.ToBool(c.InUse), NotAfter: utc(c.NotAfter),
-			})
-		}
+		inv.Certificates = append(inv.Certificates, Certificate{
+			ARN: aws.ToString(c.CertificateArn), DomainName: aws.ToString(c.DomainName), Status: string(c.Status), Type: string(c.Type),
+			InUse: aws.ToBool(c.InUse), NotAfter: check.UTC(c.NotAfter),
+		})
 	}
 	fanout.Each(ctx, len(inv.Certificates), scope.CallConcurrency, func(ctx context.Context, i int) {
 		c := &inv.Certificates[i]
@@ -113,7 +112,7 @@ func collect(ctx context.Context, api API, scope check.Scope, gaps *check.Gaps) 
 			return
 		}
 		if out.Certificate != nil {
-			c.NotAfter = utc(out.Certificate.NotAfter)
+			c.NotAfter = check.UTC(out.Certificate.NotAfter)
 		}
 	})
 	return inv
@@ -126,14 +125,6 @@ func CertificateID(arn string) string {
 		return arn[i+1:]
 	}
 	return arn
-}
-
-func utc(t *time.Time) *time.Time {
-	if t == nil || t.IsZero() {
-		return nil
-	}
-	u := t.UTC()
-	return &u
 }
 
 // Checks returns the ACM checks.

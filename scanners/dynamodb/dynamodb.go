@@ -14,6 +14,7 @@ import (
 	"github.com/posture-dev/posture/internal/check"
 	"github.com/posture-dev/posture/internal/fanout"
 	"github.com/posture-dev/posture/internal/model"
+	"github.com/posture-dev/posture/internal/paging"
 )
 
 // Inventory parts.
@@ -75,15 +76,11 @@ func collect(ctx context.Context, c API, scope check.Scope, gaps *check.Gaps) *I
 	if !scope.Wants(PartTables) {
 		return inv
 	}
-	var names []string
-	p := dynamodb.NewListTablesPaginator(c, &dynamodb.ListTablesInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			gaps.Add(PartTables, "ListTables", "", fmt.Errorf("list DynamoDB tables in %s: %w", scope.Region, err))
-			return inv
-		}
-		names = append(names, page.TableNames...)
+	names, err := paging.All(ctx, dynamodb.NewListTablesPaginator(c, &dynamodb.ListTablesInput{}),
+		func(page *dynamodb.ListTablesOutput) []string { return page.TableNames })
+	if err != nil {
+		gaps.Add(PartTables, "ListTables", "", fmt.Errorf("list DynamoDB tables in %s: %w", scope.Region, err))
+		return inv
 	}
 	var tables []Table
 	for _, n := range names {

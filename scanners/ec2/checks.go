@@ -40,7 +40,7 @@ func Checks() []check.Check[Inventory] {
 			Needs: []string{PartSecurityGroups},
 			Reads: []string{PartPrefixLists},
 			Eval: func(inv *Inventory) []check.Finding {
-				return sgPortCheck(inv, AdminPorts, "an administration port (22, 3389)")
+				return sgPortCheck(inv, AdminPorts(), "an administration port (22, 3389)")
 			},
 		},
 		{
@@ -54,7 +54,7 @@ func Checks() []check.Check[Inventory] {
 			Needs: []string{PartSecurityGroups},
 			Reads: []string{PartPrefixLists},
 			Eval: func(inv *Inventory) []check.Finding {
-				return sgPortCheck(inv, DatabasePorts, "a database or cache port")
+				return sgPortCheck(inv, DatabasePorts(), "a database or cache port")
 			},
 		},
 		{
@@ -290,7 +290,7 @@ func naclAdminCheck(inv *Inventory) []check.Finding {
 		var open []map[string]any
 		var decisions []string
 		for _, ipv6 := range []bool{false, true} {
-			for _, port := range AdminPorts {
+			for _, port := range AdminPorts() {
 				d := InboundFromInternet(acl, port, ipv6)
 				src := AnyIPv4
 				if ipv6 {

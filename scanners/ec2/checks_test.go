@@ -174,7 +174,7 @@ func TestSGOpenDatabasePort(t *testing.T) {
 		{"mongodb 27017-27018", []Permission{perm("6", p32(27017), p32(27018), AnyIPv4)}, []opened{{"tcp 27017-27018", AnyIPv4, []int32{27017, 27018}}}},
 		{"redis", []Permission{perm("tcp", p32(6379), p32(6379), AnyIPv4)}, []opened{{"tcp 6379", AnyIPv4, []int32{6379}}}},
 		{"range between db ports 3307-5431", []Permission{perm("tcp", p32(3307), p32(5431), AnyIPv4)}, nil},
-		{"all traffic opens every db port", []Permission{perm("-1", nil, nil, AnyIPv4)}, []opened{{"all traffic", AnyIPv4, DatabasePorts}}},
+		{"all traffic opens every db port", []Permission{perm("-1", nil, nil, AnyIPv4)}, []opened{{"all traffic", AnyIPv4, DatabasePorts()}}},
 		{"ssh is not a db port", []Permission{perm("tcp", p32(22), p32(22), AnyIPv4)}, nil},
 		{"udp memcached", []Permission{perm("udp", p32(11211), p32(11211), AnyIPv4)}, nil},
 		{"mysql from a group", []Permission{{Protocol: "tcp", FromPort: p32(3306), ToPort: p32(3306), SourceGroupIDs: []string{"sg-app"}}}, nil},

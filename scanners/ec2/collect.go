@@ -11,6 +11,7 @@ import (
 
 	"github.com/posture-dev/posture/internal/check"
 	"github.com/posture-dev/posture/internal/fanout"
+	"github.com/posture-dev/posture/internal/paging"
 )
 
 // API is the read-only subset of the EC2 client the collector calls.
@@ -94,69 +95,63 @@ func nameTag(tags []types.Tag) string {
 }
 
 func collectVPCs(ctx context.Context, api API, gaps *check.Gaps) []VPC {
+	listed, err := paging.All(ctx, ec2.NewDescribeVpcsPaginator(api, &ec2.DescribeVpcsInput{}),
+		func(page *ec2.DescribeVpcsOutput) []types.Vpc { return page.Vpcs })
+	if err != nil {
+		gaps.Add(PartVPCs, "DescribeVpcs", "", err)
+		return nil
+	}
 	var vpcs []VPC
-	p := ec2.NewDescribeVpcsPaginator(api, &ec2.DescribeVpcsInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			gaps.Add(PartVPCs, "DescribeVpcs", "", err)
-			return nil
-		}
-		for _, v := range page.Vpcs {
-			vpcs = append(vpcs, VPC{
-				ID: aws.ToString(v.VpcId), Name: nameTag(v.Tags),
-				IsDefault: aws.ToBool(v.IsDefault), CIDR: aws.ToString(v.CidrBlock),
-			})
-		}
+	for _, v := range listed {
+		vpcs = append(vpcs, VPC{
+			ID: aws.ToString(v.VpcId), Name: nameTag(v.Tags),
+			IsDefault: aws.ToBool(v.IsDefault), CIDR: aws.ToString(v.CidrBlock),
+		})
 	}
 	return vpcs
 }
 
 func collectSubnets(ctx context.Context, api API, gaps *check.Gaps) []Subnet {
+	listed, err := paging.All(ctx, ec2.NewDescribeSubnetsPaginator(api, &ec2.DescribeSubnetsInput{}),
+		func(page *ec2.DescribeSubnetsOutput) []types.Subnet { return page.Subnets })
+	if err != nil {
+		gaps.Add(PartSubnets, "DescribeSubnets", "", err)
+		return nil
+	}
 	var subnets []Subnet
-	p := ec2.NewDescribeSubnetsPaginator(api, &ec2.DescribeSubnetsInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			gaps.Add(PartSubnets, "DescribeSubnets", "", err)
-			return nil
-		}
-		for _, s := range page.Subnets {
-			subnets = append(subnets, Subnet{ID: aws.ToString(s.SubnetId), Name: nameTag(s.Tags), VPCID: aws.ToString(s.VpcId)})
-		}
+	for _, s := range listed {
+		subnets = append(subnets, Subnet{ID: aws.ToString(s.SubnetId), Name: nameTag(s.Tags), VPCID: aws.ToString(s.VpcId)})
 	}
 	return subnets
 }
 
 func collectRouteTables(ctx context.Context, api API, gaps *check.Gaps) []RouteTable {
+	listed, err := paging.All(ctx, ec2.NewDescribeRouteTablesPaginator(api, &ec2.DescribeRouteTablesInput{}),
+		func(page *ec2.DescribeRouteTablesOutput) []types.RouteTable { return page.RouteTables })
+	if err != nil {
+		gaps.Add(PartRouteTables, "DescribeRouteTables", "", err)
+		return nil
+	}
 	var tables []RouteTable
-	p := ec2.NewDescribeRouteTablesPaginator(api, &ec2.DescribeRouteTablesInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			gaps.Add(PartRouteTables, "DescribeRouteTables", "", err)
-			return nil
-		}
-		for _, rt := range page.RouteTables {
-			t := RouteTable{ID: aws.ToString(rt.RouteTableId), VPCID: aws.ToString(rt.VpcId)}
-			for _, a := range rt.Associations {
-				if aws.ToBool(a.Main) {
-					t.Main = true
-				}
-				if a.SubnetId != nil {
-					t.SubnetIDs = append(t.SubnetIDs, aws.ToString(a.SubnetId))
-				}
+	for _, rt := range listed {
+		t := RouteTable{ID: aws.ToString(rt.RouteTableId), VPCID: aws.ToString(rt.VpcId)}
+		for _, a := range rt.Associations {
+			if aws.ToBool(a.Main) {
+				t.Main = true
 			}
-			for _, r := range rt.Routes {
-				t.Routes = append(t.Routes, Route{
-					DestinationCIDR:     aws.ToString(r.DestinationCidrBlock),
-					DestinationIPv6CIDR: aws.ToString(r.DestinationIpv6CidrBlock),
-					Target:              routeTarget(r),
-					State:               string(r.State),
-				})
+			if a.SubnetId != nil {
+				t.SubnetIDs = append(t.SubnetIDs, aws.ToString(a.SubnetId))
 			}
-			tables = append(tables, t)
 		}
+		for _, r := range rt.Routes {
+			t.Routes = append(t.Routes, Route{
+				DestinationCIDR:     aws.ToString(r.DestinationCidrBlock),
+				DestinationIPv6CIDR: aws.ToString(r.DestinationIpv6CidrBlock),
+				Target:              routeTarget(r),
+				State:               string(r.State),
+			})
+		}
+		tables = append(tables, t)
 	}
 	return tables
 }
@@ -172,21 +167,19 @@ func routeTarget(r types.Route) string {
 }
 
 func collectSecurityGroups(ctx context.Context, api API, gaps *check.Gaps) []SecurityGroup {
+	listed, err := paging.All(ctx, ec2.NewDescribeSecurityGroupsPaginator(api, &ec2.DescribeSecurityGroupsInput{}),
+		func(page *ec2.DescribeSecurityGroupsOutput) []types.SecurityGroup { return page.SecurityGroups })
+	if err != nil {
+		gaps.Add(PartSecurityGroups, "DescribeSecurityGroups", "", err)
+		return nil
+	}
 	var groups []SecurityGroup
-	p := ec2.NewDescribeSecurityGroupsPaginator(api, &ec2.DescribeSecurityGroupsInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			gaps.Add(PartSecurityGroups, "DescribeSecurityGroups", "", err)
-			return nil
-		}
-		for _, g := range page.SecurityGroups {
-			groups = append(groups, SecurityGroup{
-				ID: aws.ToString(g.GroupId), Name: aws.ToString(g.GroupName),
-				VPCID: aws.ToString(g.VpcId), OwnerID: aws.ToString(g.OwnerId),
-				Ingress: permissions(g.IpPermissions), Egress: permissions(g.IpPermissionsEgress),
-			})
-		}
+	for _, g := range listed {
+		groups = append(groups, SecurityGroup{
+			ID: aws.ToString(g.GroupId), Name: aws.ToString(g.GroupName),
+			VPCID: aws.ToString(g.VpcId), OwnerID: aws.ToString(g.OwnerId),
+			Ingress: permissions(g.IpPermissions), Egress: permissions(g.IpPermissionsEgress),
+		})
 	}
 	return groups
 }
@@ -213,55 +206,51 @@ func permissions(perms []types.IpPermission) []Permission {
 }
 
 func collectNetworkACLs(ctx context.Context, api API, gaps *check.Gaps) []NetworkACL {
+	listed, err := paging.All(ctx, ec2.NewDescribeNetworkAclsPaginator(api, &ec2.DescribeNetworkAclsInput{}),
+		func(page *ec2.DescribeNetworkAclsOutput) []types.NetworkAcl { return page.NetworkAcls })
+	if err != nil {
+		gaps.Add(PartNetworkACLs, "DescribeNetworkAcls", "", err)
+		return nil
+	}
 	var acls []NetworkACL
-	p := ec2.NewDescribeNetworkAclsPaginator(api, &ec2.DescribeNetworkAclsInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			gaps.Add(PartNetworkACLs, "DescribeNetworkAcls", "", err)
-			return nil
-		}
-		for _, a := range page.NetworkAcls {
-			acl := NetworkACL{ID: aws.ToString(a.NetworkAclId), Name: nameTag(a.Tags), VPCID: aws.ToString(a.VpcId), IsDefault: aws.ToBool(a.IsDefault)}
-			for _, as := range a.Associations {
-				if as.SubnetId != nil {
-					acl.SubnetIDs = append(acl.SubnetIDs, aws.ToString(as.SubnetId))
-				}
+	for _, a := range listed {
+		acl := NetworkACL{ID: aws.ToString(a.NetworkAclId), Name: nameTag(a.Tags), VPCID: aws.ToString(a.VpcId), IsDefault: aws.ToBool(a.IsDefault)}
+		for _, as := range a.Associations {
+			if as.SubnetId != nil {
+				acl.SubnetIDs = append(acl.SubnetIDs, aws.ToString(as.SubnetId))
 			}
-			for _, e := range a.Entries {
-				entry := ACLEntry{
-					RuleNumber: aws.ToInt32(e.RuleNumber), Egress: aws.ToBool(e.Egress),
-					Protocol: aws.ToString(e.Protocol), Allow: e.RuleAction == types.RuleActionAllow,
-					CIDR: aws.ToString(e.CidrBlock), IPv6CIDR: aws.ToString(e.Ipv6CidrBlock),
-				}
-				if e.PortRange != nil {
-					entry.FromPort, entry.ToPort = e.PortRange.From, e.PortRange.To
-				}
-				acl.Entries = append(acl.Entries, entry)
-			}
-			sort.SliceStable(acl.Entries, func(i, j int) bool { return acl.Entries[i].RuleNumber < acl.Entries[j].RuleNumber })
-			acls = append(acls, acl)
 		}
+		for _, e := range a.Entries {
+			entry := ACLEntry{
+				RuleNumber: aws.ToInt32(e.RuleNumber), Egress: aws.ToBool(e.Egress),
+				Protocol: aws.ToString(e.Protocol), Allow: e.RuleAction == types.RuleActionAllow,
+				CIDR: aws.ToString(e.CidrBlock), IPv6CIDR: aws.ToString(e.Ipv6CidrBlock),
+			}
+			if e.PortRange != nil {
+				entry.FromPort, entry.ToPort = e.PortRange.From, e.PortRange.To
+			}
+			acl.Entries = append(acl.Entries, entry)
+		}
+		sort.SliceStable(acl.Entries, func(i, j int) bool { return acl.Entries[i].RuleNumber < acl.Entries[j].RuleNumber })
+		acls = append(acls, acl)
 	}
 	return acls
 }
 
 func collectInstances(ctx context.Context, api API, gaps *check.Gaps) []Instance {
+	listed, err := paging.All(ctx, ec2.NewDescribeInstancesPaginator(api, &ec2.DescribeInstancesInput{}),
+		func(page *ec2.DescribeInstancesOutput) []types.Reservation { return page.Reservations })
+	if err != nil {
+		gaps.Add(PartInstances, "DescribeInstances", "", err)
+		return nil
+	}
 	var instances []Instance
-	p := ec2.NewDescribeInstancesPaginator(api, &ec2.DescribeInstancesInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			gaps.Add(PartInstances, "DescribeInstances", "", err)
-			return nil
-		}
-		for _, res := range page.Reservations {
-			for _, i := range res.Instances {
-				if i.State != nil && i.State.Name == types.InstanceStateNameTerminated {
-					continue
-				}
-				instances = append(instances, instanceFromAPI(i))
+	for _, res := range listed {
+		for _, i := range res.Instances {
+			if i.State != nil && i.State.Name == types.InstanceStateNameTerminated {
+				continue
 			}
+			instances = append(instances, instanceFromAPI(i))
 		}
 	}
 	return instances
@@ -327,20 +316,19 @@ func instanceFromAPI(i types.Instance) Instance {
 func collectPrefixLists(ctx context.Context, api API, groups []SecurityGroup, haveGroups bool, limit int, gaps *check.Gaps) []PrefixList {
 	described := map[string]PrefixList{}
 	var order []string
-	p := ec2.NewDescribeManagedPrefixListsPaginator(api, &ec2.DescribeManagedPrefixListsInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			gaps.Add(PartPrefixLists, "DescribeManagedPrefixLists", "", err)
-			break
-		}
-		for _, pl := range page.PrefixLists {
-			id := aws.ToString(pl.PrefixListId)
-			if _, dup := described[id]; !dup {
-				order = append(order, id)
+	// The lists of the pages read before a failure stay described.
+	err := paging.Pages(ctx, ec2.NewDescribeManagedPrefixListsPaginator(api, &ec2.DescribeManagedPrefixListsInput{}),
+		func(page *ec2.DescribeManagedPrefixListsOutput) {
+			for _, pl := range page.PrefixLists {
+				id := aws.ToString(pl.PrefixListId)
+				if _, dup := described[id]; !dup {
+					order = append(order, id)
+				}
+				described[id] = PrefixList{ID: id, Name: aws.ToString(pl.PrefixListName), OwnerID: aws.ToString(pl.OwnerId), AddressFamily: aws.ToString(pl.AddressFamily)}
 			}
-			described[id] = PrefixList{ID: id, Name: aws.ToString(pl.PrefixListName), OwnerID: aws.ToString(pl.OwnerId), AddressFamily: aws.ToString(pl.AddressFamily)}
-		}
+		})
+	if err != nil {
+		gaps.Add(PartPrefixLists, "DescribeManagedPrefixLists", "", err)
 	}
 	wanted := order
 	if haveGroups {
@@ -366,68 +354,66 @@ func collectPrefixLists(ctx context.Context, api API, groups []SecurityGroup, ha
 	}
 	fanout.Each(ctx, len(lists), limit, func(ctx context.Context, i int) {
 		pl := &lists[i]
-		ep := ec2.NewGetManagedPrefixListEntriesPaginator(api, &ec2.GetManagedPrefixListEntriesInput{PrefixListId: aws.String(pl.ID)})
-		for ep.HasMorePages() {
-			page, err := ep.NextPage(ctx)
-			if err != nil {
-				gaps.Add(PartPrefixLists, "GetManagedPrefixListEntries", pl.ID, err)
-				pl.Entries, pl.Error = nil, check.ErrorText(err)
-				return
-			}
-			for _, e := range page.Entries {
-				pl.Entries = append(pl.Entries, aws.ToString(e.Cidr))
-			}
+		entries, err := paging.All(ctx, ec2.NewGetManagedPrefixListEntriesPaginator(api, &ec2.GetManagedPrefixListEntriesInput{PrefixListId: aws.String(pl.ID)}),
+			func(page *ec2.GetManagedPrefixListEntriesOutput) []string {
+				cidrs := make([]string, 0, len(page.Entries))
+				for _, e := range page.Entries {
+					cidrs = append(cidrs, aws.ToString(e.Cidr))
+				}
+				return cidrs
+			})
+		if err != nil {
+			gaps.Add(PartPrefixLists, "GetManagedPrefixListEntries", pl.ID, err)
+			pl.Entries, pl.Error = nil, check.ErrorText(err)
+			return
 		}
+		pl.Entries = entries
 	})
 	return lists
 }
 
 func collectSnapshots(ctx context.Context, api API, accountID string, gaps *check.Gaps) []Snapshot {
-	var snaps []Snapshot
 	// The owner-id filter, not OwnerIds=self, which some endpoints ignore.
 	in := &ec2.DescribeSnapshotsInput{Filters: []types.Filter{{Name: aws.String("owner-id"), Values: []string{accountID}}}}
-	p := ec2.NewDescribeSnapshotsPaginator(api, in)
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			gaps.Add(PartSnapshots, "DescribeSnapshots", "", err)
-			return nil
+	listed, err := paging.All(ctx, ec2.NewDescribeSnapshotsPaginator(api, in),
+		func(page *ec2.DescribeSnapshotsOutput) []types.Snapshot { return page.Snapshots })
+	if err != nil {
+		gaps.Add(PartSnapshots, "DescribeSnapshots", "", err)
+		return nil
+	}
+	var snaps []Snapshot
+	for _, s := range listed {
+		if aws.ToString(s.OwnerId) != accountID {
+			continue
 		}
-		for _, s := range page.Snapshots {
-			if aws.ToString(s.OwnerId) != accountID {
-				continue
-			}
-			snaps = append(snaps, Snapshot{
-				ID: aws.ToString(s.SnapshotId), Name: nameTag(s.Tags),
-				VolumeID: aws.ToString(s.VolumeId), Encrypted: aws.ToBool(s.Encrypted),
-				KMSKeyID: aws.ToString(s.KmsKeyId), SizeGiB: aws.ToInt32(s.VolumeSize),
-			})
-		}
+		snaps = append(snaps, Snapshot{
+			ID: aws.ToString(s.SnapshotId), Name: nameTag(s.Tags),
+			VolumeID: aws.ToString(s.VolumeId), Encrypted: aws.ToBool(s.Encrypted),
+			KMSKeyID: aws.ToString(s.KmsKeyId), SizeGiB: aws.ToInt32(s.VolumeSize),
+		})
 	}
 	return snaps
 }
 
 func collectVolumes(ctx context.Context, api API, gaps *check.Gaps) []Volume {
+	listed, err := paging.All(ctx, ec2.NewDescribeVolumesPaginator(api, &ec2.DescribeVolumesInput{}),
+		func(page *ec2.DescribeVolumesOutput) []types.Volume { return page.Volumes })
+	if err != nil {
+		gaps.Add(PartVolumes, "DescribeVolumes", "", err)
+		return nil
+	}
 	var vols []Volume
-	p := ec2.NewDescribeVolumesPaginator(api, &ec2.DescribeVolumesInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			gaps.Add(PartVolumes, "DescribeVolumes", "", err)
-			return nil
+	for _, v := range listed {
+		vol := Volume{
+			ID: aws.ToString(v.VolumeId), Name: nameTag(v.Tags), State: string(v.State),
+			Encrypted: aws.ToBool(v.Encrypted), KMSKeyID: aws.ToString(v.KmsKeyId), SizeGiB: aws.ToInt32(v.Size),
 		}
-		for _, v := range page.Volumes {
-			vol := Volume{
-				ID: aws.ToString(v.VolumeId), Name: nameTag(v.Tags), State: string(v.State),
-				Encrypted: aws.ToBool(v.Encrypted), KMSKeyID: aws.ToString(v.KmsKeyId), SizeGiB: aws.ToInt32(v.Size),
+		for _, a := range v.Attachments {
+			if id := aws.ToString(a.InstanceId); id != "" {
+				vol.AttachedTo = append(vol.AttachedTo, id)
 			}
-			for _, a := range v.Attachments {
-				if id := aws.ToString(a.InstanceId); id != "" {
-					vol.AttachedTo = append(vol.AttachedTo, id)
-				}
-			}
-			vols = append(vols, vol)
 		}
+		vols = append(vols, vol)
 	}
 	return vols
 }

@@ -9,7 +9,7 @@ import (
 
 // exposurePorts are the ports ec2-instance-internet-exposed looks at.
 func exposurePorts() []int32 {
-	return append(append([]int32{}, AdminPorts...), DatabasePorts...)
+	return append(AdminPorts(), DatabasePorts()...)
 }
 
 // network indexes the inventory for reachability questions.

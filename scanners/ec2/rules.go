@@ -12,14 +12,17 @@ const (
 	AnyIPv6 = "::/0"
 )
 
-// AdminPorts are remote administration ports (SSH, RDP).
-var AdminPorts = []int32{22, 3389}
+// AdminPorts returns the remote administration ports (SSH, RDP), in a new
+// slice each call.
+func AdminPorts() []int32 { return []int32{22, 3389} }
 
-// DatabasePorts are database and cache ports that must not face the internet:
-// SQL Server, Oracle (1521, 2483, 2484), MySQL, PostgreSQL, Redshift, Redis,
-// Cassandra (7000, 7001, 9042), HDFS, Elasticsearch/OpenSearch (9200, 9300),
-// Memcached, MongoDB (27017, 27018).
-var DatabasePorts = []int32{1433, 1521, 2483, 2484, 3306, 5432, 5439, 6379, 7000, 7001, 8020, 9042, 9200, 9300, 11211, 27017, 27018}
+// DatabasePorts returns the database and cache ports that must not face the
+// internet, in a new slice each call: SQL Server, Oracle (1521, 2483, 2484),
+// MySQL, PostgreSQL, Redshift, Redis, Cassandra (7000, 7001, 9042), HDFS,
+// Elasticsearch/OpenSearch (9200, 9300), Memcached, MongoDB (27017, 27018).
+func DatabasePorts() []int32 {
+	return []int32{1433, 1521, 2483, 2484, 3306, 5432, 5439, 6379, 7000, 7001, 8020, 9042, 9200, 9300, 11211, 27017, 27018}
+}
 
 // allProtocols reports whether a protocol value means every protocol.
 func allProtocols(p string) bool { return p == "-1" || strings.EqualFold(p, "all") }

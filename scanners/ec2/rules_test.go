@@ -103,7 +103,7 @@ func TestOpenTCPPorts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sg := SecurityGroup{ID: "sg-1", Ingress: []Permission{tt.perm}}
-			got := OpenTCPPorts([]SecurityGroup{sg}, nil, AdminPorts)
+			got := OpenTCPPorts([]SecurityGroup{sg}, nil, AdminPorts())
 			if !reflect.DeepEqual(got.Open, tt.want) {
 				t.Errorf("OpenTCPPorts = %+v, want %+v", got.Open, tt.want)
 			}
@@ -114,7 +114,7 @@ func TestOpenTCPPorts(t *testing.T) {
 	}
 	// Egress rules are never ingress.
 	sg := SecurityGroup{ID: "sg-1", Egress: []Permission{perm("-1", nil, nil, AnyIPv4)}}
-	if got := OpenTCPPorts([]SecurityGroup{sg}, nil, AdminPorts); got.Open != nil || got.Unknown != nil {
+	if got := OpenTCPPorts([]SecurityGroup{sg}, nil, AdminPorts()); got.Open != nil || got.Unknown != nil {
 		t.Errorf("egress counted as ingress: %+v", got)
 	}
 }

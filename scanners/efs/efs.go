@@ -8,9 +8,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/efs"
+	"github.com/aws/aws-sdk-go-v2/service/efs/types"
 
 	"github.com/posture-dev/posture/internal/check"
 	"github.com/posture-dev/posture/internal/model"
+	"github.com/posture-dev/posture/internal/paging"
 )
 
 // PartFileSystems is the inventory part holding the file systems.
@@ -55,20 +57,17 @@ func collect(ctx context.Context, api API, scope check.Scope, gaps *check.Gaps) 
 	if !scope.Wants(PartFileSystems) {
 		return inv
 	}
-	p := efs.NewDescribeFileSystemsPaginator(api, &efs.DescribeFileSystemsInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			gaps.Add(PartFileSystems, "DescribeFileSystems", "", fmt.Errorf("describe EFS file systems in %s: %w", scope.Region, err))
-			inv.FileSystems = nil
-			return inv
-		}
-		for _, fs := range page.FileSystems {
-			inv.FileSystems = append(inv.FileSystems, FileSystem{
-				ID: aws.ToString(fs.FileSystemId), ARN: aws.ToString(fs.FileSystemArn), Name: aws.ToString(fs.Name),
-				Encrypted: aws.ToBool(fs.Encrypted), KMSKeyID: aws.ToString(fs.KmsKeyId),
-			})
-		}
+	listed, err := paging.All(ctx, efs.NewDescribeFileSystemsPaginator(api, &efs.DescribeFileSystemsInput{}),
+		func(page *efs.DescribeFileSystemsOutput) []types.FileSystemDescription { return page.FileSystems })
+	if err != nil {
+		gaps.Add(PartFileSystems, "DescribeFileSystems", "", fmt.Errorf("describe EFS file systems in %s: %w", scope.Region, err))
+		return inv
+	}
+	for _, fs := range listed {
+		inv.FileSystems = append(inv.FileSystems, FileSystem{
+			ID: aws.ToString(fs.FileSystemId), ARN: aws.ToString(fs.FileSystemArn), Name: aws.ToString(fs.Name),
+			Encrypted: aws.ToBool(fs.Encrypted), KMSKeyID: aws.ToString(fs.KmsKeyId),
+		})
 	}
 	return inv
 }

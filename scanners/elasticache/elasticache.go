@@ -8,9 +8,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/elasticache"
+	"github.com/aws/aws-sdk-go-v2/service/elasticache/types"
 
 	"github.com/posture-dev/posture/internal/check"
 	"github.com/posture-dev/posture/internal/model"
+	"github.com/posture-dev/posture/internal/paging"
 )
 
 // Inventory parts.
@@ -72,38 +74,32 @@ func Collect(ctx context.Context, scope check.Scope, gaps *check.Gaps) *Inventor
 func collect(ctx context.Context, api API, scope check.Scope, gaps *check.Gaps) *Inventory {
 	inv := &Inventory{AccountID: scope.AccountID, Region: scope.Region, Partition: scope.Partition}
 	if scope.Wants(PartCacheClusters) {
-		p := elasticache.NewDescribeCacheClustersPaginator(api, &elasticache.DescribeCacheClustersInput{})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				gaps.Add(PartCacheClusters, "DescribeCacheClusters", "", err)
-				inv.CacheClusters = nil
-				break
-			}
-			for _, c := range page.CacheClusters {
-				inv.CacheClusters = append(inv.CacheClusters, CacheCluster{
-					ID: aws.ToString(c.CacheClusterId), ARN: aws.ToString(c.ARN), Engine: aws.ToString(c.Engine),
-					SubnetGroup: aws.ToString(c.CacheSubnetGroupName), ReplicationGroupID: aws.ToString(c.ReplicationGroupId),
-				})
-			}
+		listed, err := paging.All(ctx, elasticache.NewDescribeCacheClustersPaginator(api, &elasticache.DescribeCacheClustersInput{}),
+			func(page *elasticache.DescribeCacheClustersOutput) []types.CacheCluster { return page.CacheClusters })
+		if err != nil {
+			gaps.Add(PartCacheClusters, "DescribeCacheClusters", "", err)
+		}
+		for _, c := range listed {
+			inv.CacheClusters = append(inv.CacheClusters, CacheCluster{
+				ID: aws.ToString(c.CacheClusterId), ARN: aws.ToString(c.ARN), Engine: aws.ToString(c.Engine),
+				SubnetGroup: aws.ToString(c.CacheSubnetGroupName), ReplicationGroupID: aws.ToString(c.ReplicationGroupId),
+			})
 		}
 	}
 	if scope.Wants(PartReplicationGroups) {
-		p := elasticache.NewDescribeReplicationGroupsPaginator(api, &elasticache.DescribeReplicationGroupsInput{})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				gaps.Add(PartReplicationGroups, "DescribeReplicationGroups", "", err)
-				inv.ReplicationGroups = nil
-				break
-			}
-			for _, g := range page.ReplicationGroups {
-				inv.ReplicationGroups = append(inv.ReplicationGroups, ReplicationGroup{
-					ID: aws.ToString(g.ReplicationGroupId), ARN: aws.ToString(g.ARN),
-					AtRestEncryption: g.AtRestEncryptionEnabled, TransitEncryption: g.TransitEncryptionEnabled,
-					TransitMode: string(g.TransitEncryptionMode), KMSKeyID: aws.ToString(g.KmsKeyId),
-				})
-			}
+		listed, err := paging.All(ctx, elasticache.NewDescribeReplicationGroupsPaginator(api, &elasticache.DescribeReplicationGroupsInput{}),
+			func(page *elasticache.DescribeReplicationGroupsOutput) []types.ReplicationGroup {
+				return page.ReplicationGroups
+			})
+		if err != nil {
+			gaps.Add(PartReplicationGroups, "DescribeReplicationGroups", "", err)
+		}
+		for _, g := range listed {
+			inv.ReplicationGroups = append(inv.ReplicationGroups, ReplicationGroup{
+				ID: aws.ToString(g.ReplicationGroupId), ARN: aws.ToString(g.ARN),
+				AtRestEncryption: g.AtRestEncryptionEnabled, TransitEncryption: g.TransitEncryptionEnabled,
+				TransitMode: string(g.TransitEncryptionMode), KMSKeyID: aws.ToString(g.KmsKeyId),
+			})
 		}
 	}
 	return inv

@@ -3,7 +3,6 @@ package iam
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/posture-dev/posture/internal/check"
 	"github.com/posture-dev/posture/internal/fanout"
+	"github.com/posture-dev/posture/internal/paging"
 )
 
 // API is the part of the IAM client the scanner uses: reads only, plus
@@ -93,20 +93,19 @@ func collect(ctx context.Context, api API, scope check.Scope, opts Options, gaps
 		}
 	}
 	if scope.Wants(PartServerCertificates) {
-		p := iam.NewListServerCertificatesPaginator(api, &iam.ListServerCertificatesInput{})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				gaps.Add(PartServerCertificates, "ListServerCertificates", "", err)
-				inv.ServerCertificates = nil
-				break
-			}
-			for _, c := range page.ServerCertificateMetadataList {
-				inv.ServerCertificates = append(inv.ServerCertificates, ServerCertificate{
-					Name: aws.ToString(c.ServerCertificateName), ID: aws.ToString(c.ServerCertificateId), ARN: aws.ToString(c.Arn),
-					UploadedAt: utc(c.UploadDate), Expiration: utc(c.Expiration),
-				})
-			}
+		listed, err := paging.All(ctx, iam.NewListServerCertificatesPaginator(api, &iam.ListServerCertificatesInput{}),
+			func(page *iam.ListServerCertificatesOutput) []types.ServerCertificateMetadata {
+				return page.ServerCertificateMetadataList
+			})
+		if err != nil {
+			gaps.Add(PartServerCertificates, "ListServerCertificates", "", err)
+			inv.ServerCertificates = nil
+		}
+		for _, c := range listed {
+			inv.ServerCertificates = append(inv.ServerCertificates, ServerCertificate{
+				Name: aws.ToString(c.ServerCertificateName), ID: aws.ToString(c.ServerCertificateId), ARN: aws.ToString(c.Arn),
+				UploadedAt: check.UTC(c.UploadDate), Expiration: check.UTC(c.Expiration),
+			})
 		}
 	}
 	return inv
@@ -116,20 +115,18 @@ func collect(ctx context.Context, api API, scope check.Scope, opts Options, gaps
 // the last use of each active key, and the console password and MFA of the
 // users the report says have a password or does not know.
 func collectUsers(ctx context.Context, api API, scope check.Scope, inv *Inventory, gaps *check.Gaps) {
-	p := iam.NewListUsersPaginator(api, &iam.ListUsersInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			gaps.Add(PartUsers, "ListUsers", "", err)
-			inv.Users = nil
-			return
-		}
-		for _, u := range page.Users {
-			inv.Users = append(inv.Users, User{
-				Name: aws.ToString(u.UserName), ARN: aws.ToString(u.Arn), CreatedAt: aws.ToTime(u.CreateDate).UTC(),
-				PasswordLastUsed: utc(u.PasswordLastUsed), Keys: []AccessKey{},
-			})
-		}
+	listed, err := paging.All(ctx, iam.NewListUsersPaginator(api, &iam.ListUsersInput{}),
+		func(page *iam.ListUsersOutput) []types.User { return page.Users })
+	if err != nil {
+		gaps.Add(PartUsers, "ListUsers", "", err)
+		inv.Users = nil
+		return
+	}
+	for _, u := range listed {
+		inv.Users = append(inv.Users, User{
+			Name: aws.ToString(u.UserName), ARN: aws.ToString(u.Arn), CreatedAt: aws.ToTime(u.CreateDate).UTC(),
+			PasswordLastUsed: check.UTC(u.PasswordLastUsed), Keys: []AccessKey{},
+		})
 	}
 	fanout.Each(ctx, len(inv.Users), scope.CallConcurrency, func(ctx context.Context, i int) {
 		u := &inv.Users[i]
@@ -143,18 +140,16 @@ func collectUsers(ctx context.Context, api API, scope check.Scope, inv *Inventor
 }
 
 func collectKeys(ctx context.Context, api API, scope check.Scope, u *User, gaps *check.Gaps) {
-	p := iam.NewListAccessKeysPaginator(api, &iam.ListAccessKeysInput{UserName: aws.String(u.Name)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			gaps.Add(PartAccessKeys, "ListAccessKeys", u.Name, err)
-			u.KeysError = check.ErrorText(err)
-			u.Keys = nil
-			return
-		}
-		for _, k := range page.AccessKeyMetadata {
-			u.Keys = append(u.Keys, AccessKey{ID: aws.ToString(k.AccessKeyId), Status: string(k.Status), CreatedAt: aws.ToTime(k.CreateDate).UTC()})
-		}
+	listed, err := paging.All(ctx, iam.NewListAccessKeysPaginator(api, &iam.ListAccessKeysInput{UserName: aws.String(u.Name)}),
+		func(page *iam.ListAccessKeysOutput) []types.AccessKeyMetadata { return page.AccessKeyMetadata })
+	if err != nil {
+		gaps.Add(PartAccessKeys, "ListAccessKeys", u.Name, err)
+		u.KeysError = check.ErrorText(err)
+		u.Keys = nil
+		return
+	}
+	for _, k := range listed {
+		u.Keys = append(u.Keys, AccessKey{ID: aws.ToString(k.AccessKeyId), Status: string(k.Status), CreatedAt: aws.ToTime(k.CreateDate).UTC()})
 	}
 	if !scope.Wants(PartKeyLastUsed) {
 		return
@@ -172,7 +167,7 @@ func collectKeys(ctx context.Context, api API, scope check.Scope, u *User, gaps 
 		}
 		k.LastUsedRead = true
 		if lu := out.AccessKeyLastUsed; lu != nil {
-			k.LastUsed = utc(lu.LastUsedDate)
+			k.LastUsed = check.UTC(lu.LastUsedDate)
 			if s := aws.ToString(lu.ServiceName); s != "N/A" {
 				k.LastUsedService = s
 			}
@@ -208,7 +203,7 @@ func collectConsole(ctx context.Context, api API, rep *Report, u *User, gaps *ch
 	}
 	c := &Console{PasswordSource: SourceLoginProfile, MFASource: SourceMFADevices}
 	if profile.LoginProfile != nil {
-		c.PasswordCreatedAt = utc(profile.LoginProfile.CreateDate)
+		c.PasswordCreatedAt = check.UTC(profile.LoginProfile.CreateDate)
 	}
 	if reportView != nil {
 		c.ReportPasswordLastUsed = reportView.ReportPasswordLastUsed
@@ -228,12 +223,4 @@ func collectConsole(ctx context.Context, api API, rep *Report, u *User, gaps *ch
 	}
 	c.MFAActive = len(mfa.MFADevices) > 0
 	u.Console = c
-}
-
-func utc(t *time.Time) *time.Time {
-	if t == nil || t.IsZero() {
-		return nil
-	}
-	u := t.UTC()
-	return &u
 }

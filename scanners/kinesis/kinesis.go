@@ -15,6 +15,7 @@ import (
 	"github.com/posture-dev/posture/internal/check"
 	"github.com/posture-dev/posture/internal/fanout"
 	"github.com/posture-dev/posture/internal/model"
+	"github.com/posture-dev/posture/internal/paging"
 )
 
 // Inventory parts.
@@ -94,21 +95,19 @@ func list(ctx context.Context, c API) ([]Stream, error) {
 			streams = append(streams, Stream{Name: name, ARN: arn})
 		}
 	}
-	p := kinesis.NewListStreamsPaginator(c, &kinesis.ListStreamsInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
+	err := paging.Pages(ctx, kinesis.NewListStreamsPaginator(c, &kinesis.ListStreamsInput{}), func(page *kinesis.ListStreamsOutput) {
 		if len(page.StreamSummaries) > 0 {
 			for _, s := range page.StreamSummaries {
 				add(aws.ToString(s.StreamName), aws.ToString(s.StreamARN))
 			}
-			continue
+			return
 		}
 		for _, n := range page.StreamNames {
 			add(n, "")
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	return streams, nil
 }

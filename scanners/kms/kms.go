@@ -13,6 +13,7 @@ import (
 	"github.com/posture-dev/posture/internal/check"
 	"github.com/posture-dev/posture/internal/fanout"
 	"github.com/posture-dev/posture/internal/model"
+	"github.com/posture-dev/posture/internal/paging"
 )
 
 // Inventory parts.
@@ -90,17 +91,14 @@ func collect(ctx context.Context, api API, scope check.Scope, gaps *check.Gaps) 
 	if !scope.Wants(PartKeys) {
 		return inv
 	}
-	p := kms.NewListKeysPaginator(api, &kms.ListKeysInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			gaps.Add(PartKeys, "ListKeys", "", err)
-			inv.Keys = nil
-			return inv
-		}
-		for _, k := range page.Keys {
-			inv.Keys = append(inv.Keys, Key{ID: aws.ToString(k.KeyId), ARN: aws.ToString(k.KeyArn)})
-		}
+	listed, err := paging.All(ctx, kms.NewListKeysPaginator(api, &kms.ListKeysInput{}),
+		func(page *kms.ListKeysOutput) []types.KeyListEntry { return page.Keys })
+	if err != nil {
+		gaps.Add(PartKeys, "ListKeys", "", err)
+		return inv
+	}
+	for _, k := range listed {
+		inv.Keys = append(inv.Keys, Key{ID: aws.ToString(k.KeyId), ARN: aws.ToString(k.KeyArn)})
 	}
 	if !scope.Wants(PartKeyDetails) {
 		return inv

@@ -8,9 +8,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/posture-dev/posture/internal/check"
 	"github.com/posture-dev/posture/internal/model"
+	"github.com/posture-dev/posture/internal/paging"
 )
 
 // PartFunctions is the inventory part holding the functions.
@@ -62,23 +64,20 @@ func collect(ctx context.Context, api API, scope check.Scope, gaps *check.Gaps) 
 	if !scope.Wants(PartFunctions) {
 		return inv
 	}
-	p := lambda.NewListFunctionsPaginator(api, &lambda.ListFunctionsInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			gaps.Add(PartFunctions, "ListFunctions", "", err)
-			inv.Functions = nil
-			return inv
+	listed, err := paging.All(ctx, lambda.NewListFunctionsPaginator(api, &lambda.ListFunctionsInput{}),
+		func(page *lambda.ListFunctionsOutput) []types.FunctionConfiguration { return page.Functions })
+	if err != nil {
+		gaps.Add(PartFunctions, "ListFunctions", "", err)
+		return inv
+	}
+	for _, f := range listed {
+		fn := Function{Name: aws.ToString(f.FunctionName), ARN: aws.ToString(f.FunctionArn), Runtime: string(f.Runtime)}
+		if f.VpcConfig != nil {
+			fn.VPCID = aws.ToString(f.VpcConfig.VpcId)
+			fn.SubnetIDs = f.VpcConfig.SubnetIds
+			fn.SecurityGroupIDs = f.VpcConfig.SecurityGroupIds
 		}
-		for _, f := range page.Functions {
-			fn := Function{Name: aws.ToString(f.FunctionName), ARN: aws.ToString(f.FunctionArn), Runtime: string(f.Runtime)}
-			if f.VpcConfig != nil {
-				fn.VPCID = aws.ToString(f.VpcConfig.VpcId)
-				fn.SubnetIDs = f.VpcConfig.SubnetIds
-				fn.SecurityGroupIDs = f.VpcConfig.SecurityGroupIds
-			}
-			inv.Functions = append(inv.Functions, fn)
-		}
+		inv.Functions = append(inv.Functions, fn)
 	}
 	return inv
 }

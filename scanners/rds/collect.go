@@ -5,9 +5,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/aws-sdk-go-v2/service/rds/types"
 
 	"github.com/posture-dev/posture/internal/check"
 	"github.com/posture-dev/posture/internal/fanout"
+	"github.com/posture-dev/posture/internal/paging"
 )
 
 // API is the read-only subset of the RDS client the collector calls.
@@ -31,85 +33,72 @@ func Collect(ctx context.Context, scope check.Scope, gaps *check.Gaps) *Inventor
 func collect(ctx context.Context, api API, scope check.Scope, gaps *check.Gaps) *Inventory {
 	inv := &Inventory{AccountID: scope.AccountID, Region: scope.Region}
 	if scope.Wants(PartInstances) {
-		p := rds.NewDescribeDBInstancesPaginator(api, &rds.DescribeDBInstancesInput{})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				gaps.Add(PartInstances, "DescribeDBInstances", "", err)
-				inv.Instances = nil
-				break
+		listed, err := paging.All(ctx, rds.NewDescribeDBInstancesPaginator(api, &rds.DescribeDBInstancesInput{}),
+			func(page *rds.DescribeDBInstancesOutput) []types.DBInstance { return page.DBInstances })
+		if err != nil {
+			gaps.Add(PartInstances, "DescribeDBInstances", "", err)
+		}
+		for _, d := range listed {
+			db := DBInstance{
+				ID: aws.ToString(d.DBInstanceIdentifier), ARN: aws.ToString(d.DBInstanceArn),
+				Engine: aws.ToString(d.Engine), PubliclyAccessible: d.PubliclyAccessible,
+				StorageEncrypted: aws.ToBool(d.StorageEncrypted), KMSKeyID: aws.ToString(d.KmsKeyId),
 			}
-			for _, d := range page.DBInstances {
-				db := DBInstance{
-					ID: aws.ToString(d.DBInstanceIdentifier), ARN: aws.ToString(d.DBInstanceArn),
-					Engine: aws.ToString(d.Engine), PubliclyAccessible: d.PubliclyAccessible,
-					StorageEncrypted: aws.ToBool(d.StorageEncrypted), KMSKeyID: aws.ToString(d.KmsKeyId),
-				}
-				if d.DBSubnetGroup != nil {
-					db.SubnetGroup = aws.ToString(d.DBSubnetGroup.DBSubnetGroupName)
-					db.VPCID = aws.ToString(d.DBSubnetGroup.VpcId)
-				}
-				if d.Endpoint != nil {
-					db.Endpoint = aws.ToString(d.Endpoint.Address)
-				}
-				inv.Instances = append(inv.Instances, db)
+			if d.DBSubnetGroup != nil {
+				db.SubnetGroup = aws.ToString(d.DBSubnetGroup.DBSubnetGroupName)
+				db.VPCID = aws.ToString(d.DBSubnetGroup.VpcId)
 			}
+			if d.Endpoint != nil {
+				db.Endpoint = aws.ToString(d.Endpoint.Address)
+			}
+			inv.Instances = append(inv.Instances, db)
 		}
 	}
 	if scope.Wants(PartClusters) {
-		p := rds.NewDescribeDBClustersPaginator(api, &rds.DescribeDBClustersInput{})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				gaps.Add(PartClusters, "DescribeDBClusters", "", err)
-				inv.Clusters = nil
-				break
-			}
-			for _, c := range page.DBClusters {
-				inv.Clusters = append(inv.Clusters, DBCluster{
-					ID: aws.ToString(c.DBClusterIdentifier), ARN: aws.ToString(c.DBClusterArn), Engine: aws.ToString(c.Engine),
-					StorageEncrypted: aws.ToBool(c.StorageEncrypted), KMSKeyID: aws.ToString(c.KmsKeyId),
-				})
-			}
+		listed, err := paging.All(ctx, rds.NewDescribeDBClustersPaginator(api, &rds.DescribeDBClustersInput{}),
+			func(page *rds.DescribeDBClustersOutput) []types.DBCluster { return page.DBClusters })
+		if err != nil {
+			gaps.Add(PartClusters, "DescribeDBClusters", "", err)
+		}
+		for _, c := range listed {
+			inv.Clusters = append(inv.Clusters, DBCluster{
+				ID: aws.ToString(c.DBClusterIdentifier), ARN: aws.ToString(c.DBClusterArn), Engine: aws.ToString(c.Engine),
+				StorageEncrypted: aws.ToBool(c.StorageEncrypted), KMSKeyID: aws.ToString(c.KmsKeyId),
+			})
 		}
 	}
 	if scope.Wants(PartSnapshots) {
-		p := rds.NewDescribeDBSnapshotsPaginator(api, &rds.DescribeDBSnapshotsInput{})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				gaps.Add(PartSnapshots, "DescribeDBSnapshots", "", err)
-				inv.Snapshots = nil
-				break
-			}
-			for _, s := range page.DBSnapshots {
-				inv.Snapshots = append(inv.Snapshots, DBSnapshot{
-					ID: aws.ToString(s.DBSnapshotIdentifier), ARN: aws.ToString(s.DBSnapshotArn),
-					InstanceID: aws.ToString(s.DBInstanceIdentifier), Type: aws.ToString(s.SnapshotType),
-					Encrypted: aws.ToBool(s.Encrypted), KMSKeyID: aws.ToString(s.KmsKeyId),
-				})
-			}
+		listed, err := paging.All(ctx, rds.NewDescribeDBSnapshotsPaginator(api, &rds.DescribeDBSnapshotsInput{}),
+			func(page *rds.DescribeDBSnapshotsOutput) []types.DBSnapshot { return page.DBSnapshots })
+		if err != nil {
+			gaps.Add(PartSnapshots, "DescribeDBSnapshots", "", err)
+		}
+		for _, s := range listed {
+			inv.Snapshots = append(inv.Snapshots, DBSnapshot{
+				ID: aws.ToString(s.DBSnapshotIdentifier), ARN: aws.ToString(s.DBSnapshotArn),
+				InstanceID: aws.ToString(s.DBInstanceIdentifier), Type: aws.ToString(s.SnapshotType),
+				Encrypted: aws.ToBool(s.Encrypted), KMSKeyID: aws.ToString(s.KmsKeyId),
+			})
 		}
 		if scope.Wants(PartSnapshotPermissions) {
 			collectSnapshotPermissions(ctx, api, inv.Snapshots, scope.CallConcurrency, gaps)
 		}
 	}
 	if scope.Wants(PartClusterSnapshots) {
-		p := rds.NewDescribeDBClusterSnapshotsPaginator(api, &rds.DescribeDBClusterSnapshotsInput{})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				gaps.Add(PartClusterSnapshots, "DescribeDBClusterSnapshots", "", err)
-				inv.ClusterSnapshots, inv.ClusterSnapshotsError = nil, check.ErrorText(err)
-				break
-			}
-			for _, s := range page.DBClusterSnapshots {
-				inv.ClusterSnapshots = append(inv.ClusterSnapshots, DBSnapshot{
-					ID: aws.ToString(s.DBClusterSnapshotIdentifier), ARN: aws.ToString(s.DBClusterSnapshotArn),
-					ClusterID: aws.ToString(s.DBClusterIdentifier), Type: aws.ToString(s.SnapshotType),
-					Encrypted: aws.ToBool(s.StorageEncrypted), KMSKeyID: aws.ToString(s.KmsKeyId),
-				})
-			}
+		listed, err := paging.All(ctx, rds.NewDescribeDBClusterSnapshotsPaginator(api, &rds.DescribeDBClusterSnapshotsInput{}),
+			func(page *rds.DescribeDBClusterSnapshotsOutput) []types.DBClusterSnapshot {
+				return page.DBClusterSnapshots
+			})
+		if err != nil {
+			gaps.Add(PartClusterSnapshots, "DescribeDBClusterSnapshots", "", err)
+			inv.ClusterSnapshotsError = check.ErrorText(err)
+		}
+		for _, s := range listed {
+			inv.ClusterSnapshots = append(inv.ClusterSnapshots, DBSnapshot{
+				ID: aws.ToString(s.DBClusterSnapshotIdentifier), ARN: aws.ToString(s.DBClusterSnapshotArn),
+				ClusterID: aws.ToString(s.DBClusterIdentifier), Type: aws.ToString(s.SnapshotType),
+				Encrypted: aws.ToBool(s.StorageEncrypted), KMSKeyID: aws.ToString(s.KmsKeyId),
+			})
 		}
 		if scope.Wants(PartClusterSnapshotPermissions) {
 			collectClusterSnapshotPermissions(ctx, api, inv.ClusterSnapshots, scope.CallConcurrency, gaps)

@@ -8,9 +8,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/redshift"
+	"github.com/aws/aws-sdk-go-v2/service/redshift/types"
 
 	"github.com/posture-dev/posture/internal/check"
 	"github.com/posture-dev/posture/internal/model"
+	"github.com/posture-dev/posture/internal/paging"
 )
 
 // PartClusters is the inventory part holding the clusters.
@@ -58,25 +60,22 @@ func collect(ctx context.Context, api API, scope check.Scope, gaps *check.Gaps) 
 	if !scope.Wants(PartClusters) {
 		return inv
 	}
-	p := redshift.NewDescribeClustersPaginator(api, &redshift.DescribeClustersInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			gaps.Add(PartClusters, "DescribeClusters", "", err)
-			inv.Clusters = nil
-			return inv
+	listed, err := paging.All(ctx, redshift.NewDescribeClustersPaginator(api, &redshift.DescribeClustersInput{}),
+		func(page *redshift.DescribeClustersOutput) []types.Cluster { return page.Clusters })
+	if err != nil {
+		gaps.Add(PartClusters, "DescribeClusters", "", err)
+		return inv
+	}
+	for _, c := range listed {
+		cl := Cluster{
+			ID: aws.ToString(c.ClusterIdentifier), PubliclyAccessible: aws.ToBool(c.PubliclyAccessible),
+			Encrypted: aws.ToBool(c.Encrypted), KMSKeyID: aws.ToString(c.KmsKeyId),
+			VPCID: aws.ToString(c.VpcId), SubnetGroup: aws.ToString(c.ClusterSubnetGroupName),
 		}
-		for _, c := range page.Clusters {
-			cl := Cluster{
-				ID: aws.ToString(c.ClusterIdentifier), PubliclyAccessible: aws.ToBool(c.PubliclyAccessible),
-				Encrypted: aws.ToBool(c.Encrypted), KMSKeyID: aws.ToString(c.KmsKeyId),
-				VPCID: aws.ToString(c.VpcId), SubnetGroup: aws.ToString(c.ClusterSubnetGroupName),
-			}
-			if c.Endpoint != nil {
-				cl.Endpoint = aws.ToString(c.Endpoint.Address)
-			}
-			inv.Clusters = append(inv.Clusters, cl)
+		if c.Endpoint != nil {
+			cl.Endpoint = aws.ToString(c.Endpoint.Address)
 		}
+		inv.Clusters = append(inv.Clusters, cl)
 	}
 	return inv
 }

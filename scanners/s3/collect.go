@@ -7,12 +7,14 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
 	"github.com/aws/smithy-go"
 
 	"github.com/posture-dev/posture/internal/awsenv"
 	"github.com/posture-dev/posture/internal/check"
 	"github.com/posture-dev/posture/internal/fanout"
+	"github.com/posture-dev/posture/internal/paging"
 )
 
 // API is the part of the S3 client the collector calls, each call on the
@@ -85,15 +87,13 @@ func listBuckets(ctx context.Context, api API, limit int, gaps *check.Gaps) ([]B
 	var buckets []Bucket
 	// Without MaxBuckets, ListBuckets answers in one piece, and AWS refuses
 	// that for accounts with more than 10,000 buckets: ask for pages.
-	p := s3.NewListBucketsPaginator(api, &s3.ListBucketsInput{MaxBuckets: aws.Int32(listBucketsPageSize)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, b := range page.Buckets {
-			buckets = append(buckets, Bucket{Name: aws.ToString(b.Name), Region: aws.ToString(b.BucketRegion)})
-		}
+	listed, err := paging.All(ctx, s3.NewListBucketsPaginator(api, &s3.ListBucketsInput{MaxBuckets: aws.Int32(listBucketsPageSize)}),
+		func(page *s3.ListBucketsOutput) []types.Bucket { return page.Buckets })
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range listed {
+		buckets = append(buckets, Bucket{Name: aws.ToString(b.Name), Region: aws.ToString(b.BucketRegion)})
 	}
 	fanout.Each(ctx, len(buckets), limit, func(ctx context.Context, i int) {
 		b := &buckets[i]

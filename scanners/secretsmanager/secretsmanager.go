@@ -9,9 +9,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/posture-dev/posture/internal/check"
 	"github.com/posture-dev/posture/internal/model"
+	"github.com/posture-dev/posture/internal/paging"
 )
 
 // PartSecrets is the inventory part holding the secrets (ListSecrets).
@@ -59,34 +61,23 @@ func collect(ctx context.Context, api API, scope check.Scope, gaps *check.Gaps) 
 	if !scope.Wants(PartSecrets) {
 		return inv
 	}
-	p := secretsmanager.NewListSecretsPaginator(api, &secretsmanager.ListSecretsInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			gaps.Add(PartSecrets, "ListSecrets", "", err)
-			inv.Secrets = nil
-			return inv
+	listed, err := paging.All(ctx, secretsmanager.NewListSecretsPaginator(api, &secretsmanager.ListSecretsInput{}),
+		func(page *secretsmanager.ListSecretsOutput) []types.SecretListEntry { return page.SecretList })
+	if err != nil {
+		gaps.Add(PartSecrets, "ListSecrets", "", err)
+		return inv
+	}
+	for _, s := range listed {
+		sec := Secret{
+			Name: aws.ToString(s.Name), ARN: aws.ToString(s.ARN), RotationEnabled: aws.ToBool(s.RotationEnabled),
+			CreatedAt: check.UTC(s.CreatedDate), LastRotatedAt: check.UTC(s.LastRotatedDate), OwningService: aws.ToString(s.OwningService),
 		}
-		for _, s := range page.SecretList {
-			sec := Secret{
-				Name: aws.ToString(s.Name), ARN: aws.ToString(s.ARN), RotationEnabled: aws.ToBool(s.RotationEnabled),
-				CreatedAt: utc(s.CreatedDate), LastRotatedAt: utc(s.LastRotatedDate), OwningService: aws.ToString(s.OwningService),
-			}
-			if s.RotationRules != nil {
-				sec.RotationDays = aws.ToInt64(s.RotationRules.AutomaticallyAfterDays)
-			}
-			inv.Secrets = append(inv.Secrets, sec)
+		if s.RotationRules != nil {
+			sec.RotationDays = aws.ToInt64(s.RotationRules.AutomaticallyAfterDays)
 		}
+		inv.Secrets = append(inv.Secrets, sec)
 	}
 	return inv
-}
-
-func utc(t *time.Time) *time.Time {
-	if t == nil || t.IsZero() {
-		return nil
-	}
-	u := t.UTC()
-	return &u
 }
 
 const rotationDoc = "https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotating-secrets.html"

@@ -15,6 +15,7 @@ import (
 	"github.com/posture-dev/posture/internal/check"
 	"github.com/posture-dev/posture/internal/fanout"
 	"github.com/posture-dev/posture/internal/model"
+	"github.com/posture-dev/posture/internal/paging"
 )
 
 // Inventory parts.
@@ -68,18 +69,16 @@ func collect(ctx context.Context, c API, scope check.Scope, gaps *check.Gaps) *I
 	if !scope.Wants(PartTopics) {
 		return inv
 	}
+	listed, err := paging.All(ctx, sns.NewListTopicsPaginator(c, &sns.ListTopicsInput{}),
+		func(page *sns.ListTopicsOutput) []types.Topic { return page.Topics })
+	if err != nil {
+		gaps.Add(PartTopics, "ListTopics", "", fmt.Errorf("list SNS topics in %s: %w", scope.Region, err))
+		return inv
+	}
 	var topics []Topic
-	p := sns.NewListTopicsPaginator(c, &sns.ListTopicsInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			gaps.Add(PartTopics, "ListTopics", "", fmt.Errorf("list SNS topics in %s: %w", scope.Region, err))
-			return inv
-		}
-		for _, t := range page.Topics {
-			a := aws.ToString(t.TopicArn)
-			topics = append(topics, Topic{Name: a[strings.LastIndex(a, ":")+1:], ARN: a})
-		}
+	for _, t := range listed {
+		a := aws.ToString(t.TopicArn)
+		topics = append(topics, Topic{Name: a[strings.LastIndex(a, ":")+1:], ARN: a})
 	}
 	if scope.Wants(PartTopicAttributes) {
 		topics = fanout.Fill(ctx, topics, scope.CallConcurrency, func(ctx context.Context, t *Topic) bool {

@@ -16,6 +16,7 @@ import (
 	"github.com/posture-dev/posture/internal/check"
 	"github.com/posture-dev/posture/internal/fanout"
 	"github.com/posture-dev/posture/internal/model"
+	"github.com/posture-dev/posture/internal/paging"
 )
 
 // Inventory parts.
@@ -76,19 +77,17 @@ func collect(ctx context.Context, c API, scope check.Scope, gaps *check.Gaps) *I
 	if !scope.Wants(PartQueues) {
 		return inv
 	}
-	var queues []Queue
 	// Without MaxResults, ListQueues returns at most 1,000 queues and no
 	// NextToken: ask for pages so that every queue of the region is listed.
-	p := sqs.NewListQueuesPaginator(c, &sqs.ListQueuesInput{MaxResults: aws.Int32(listQueuesPageSize)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			gaps.Add(PartQueues, "ListQueues", "", fmt.Errorf("list SQS queues in %s: %w", scope.Region, err))
-			return inv
-		}
-		for _, u := range page.QueueUrls {
-			queues = append(queues, Queue{Name: u[strings.LastIndex(u, "/")+1:], URL: u})
-		}
+	listed, err := paging.All(ctx, sqs.NewListQueuesPaginator(c, &sqs.ListQueuesInput{MaxResults: aws.Int32(listQueuesPageSize)}),
+		func(page *sqs.ListQueuesOutput) []string { return page.QueueUrls })
+	if err != nil {
+		gaps.Add(PartQueues, "ListQueues", "", fmt.Errorf("list SQS queues in %s: %w", scope.Region, err))
+		return inv
+	}
+	var queues []Queue
+	for _, u := range listed {
+		queues = append(queues, Queue{Name: u[strings.LastIndex(u, "/")+1:], URL: u})
 	}
 	if scope.Wants(PartQueueAttributes) {
 		queues = fanout.Fill(ctx, queues, scope.CallConcurrency, func(ctx context.Context, q *Queue) bool {

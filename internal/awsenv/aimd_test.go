@@ -81,14 +81,14 @@ func TestBucketHalvesOnThrottleAndRecoversAdditively(t *testing.T) {
 		t.Fatalf("a throttle of an attempt sent before the halving halved again: %v", r)
 	}
 
-	// The burst is gone and the bucket refills at 10 per second: 10 more
-	// attempts take 1 s of the clock.
+	// The halving halved the tokens too (2 left of the burst of 4: 1), and
+	// the bucket refills at 10 per second: 1 attempt at once, 10 more in 1 s.
 	begin := clock.Now()
-	for range 10 {
+	for range 11 {
 		acquire(t, l)
 	}
 	if d := clock.Now().Sub(begin); math.Abs(d.Seconds()-1) > 0.01 {
-		t.Errorf("10 attempts at 10/s after the halving took %v, want 1s", d)
+		t.Errorf("11 attempts at 10/s with 1 token left after the halving took %v, want 1s", d)
 	}
 
 	for _, want := range []float64{5, 2.5, 1.25, 1, 1} { // floor: 1 per second

@@ -214,7 +214,7 @@ func rowIndex(rows []RateLimit, service, operation string) int {
 //
 // Each bucket starts at its row's Rate and Burst and adapts (AIMD, as TCP
 // congestion control does): a throttled attempt halves the bucket's rate
-// (not below its floor, min(1, Rate) per second) and empties its burst; each
+// (not below its floor, min(1, Rate) per second) and the tokens it holds; each
 // successful attempt adds back Rate/RecoverySteps, up to Rate. A throttle
 // answering an attempt sent before the bucket's last halving does not halve
 // it again: that attempt was sent at the old rate, so it says nothing about
@@ -313,7 +313,9 @@ func (b *bucket) observe(seq uint64, throttled bool) {
 		return // taken before the last halving, at the old rate
 	}
 	b.rate = max(b.floor, b.rate/2)
-	b.tokens = min(b.tokens, 0)
+	if b.tokens > 0 {
+		b.tokens /= 2
+	}
 	b.cutAt = b.issued
 	b.cuts++
 }

@@ -1,8 +1,8 @@
 // Package awsenv builds the AWS configuration the scanner runs with (the
-// standard credential chain, an emulator endpoint, a patient retryer, one
-// shared HTTP client, the read-only guard on every client), finds out who the
-// caller is, and computes the regions to scan. Client-side rate limits are
-// in ratelimits.go.
+// standard credential chain, an emulator endpoint, a patient standard
+// retryer, one shared HTTP client, the read-only guard on every client),
+// finds out who the caller is, and computes the regions to scan. The
+// adaptive client-side rate limits are in ratelimits.go.
 package awsenv
 
 import (
@@ -105,17 +105,19 @@ func NewRetryer(maxAttempts int) aws.Retryer {
 	return NewRetryerWith(maxAttempts, DefaultMaxBackoff)
 }
 
-// NewRetryerWith returns the SDK's adaptive retryer with maxAttempts
-// attempts, backoff capped at maxBackoff and no client-side retry quota, so
-// that sustained throttling slows the scan down (adaptive mode's token
-// bucket) instead of failing calls early.
+// NewRetryerWith returns the SDK's standard retryer with maxAttempts
+// attempts, exponential backoff with jitter capped at maxBackoff, and no
+// client-side retry quota (ratelimit.None), so that sustained throttling
+// slows calls down instead of failing them early. Slowing the send rate is
+// the rate limits' job (Limiter: their buckets halve on a throttle), not the
+// retryer's: the SDK's adaptive mode cut its rate to 0.5 requests/s under
+// random throttling and made a scan 5 to 15 times slower (BENCHMARKS.md).
 func NewRetryerWith(maxAttempts int, maxBackoff time.Duration) aws.Retryer {
-	return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
-		o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
-			so.MaxAttempts = maxAttempts
-			so.MaxBackoff = maxBackoff
-			so.RateLimiter = ratelimit.None
-		})
+	return retry.NewStandard(func(so *retry.StandardOptions) {
+		so.MaxAttempts = maxAttempts
+		so.MaxBackoff = maxBackoff
+		so.Backoff = retry.NewExponentialJitterBackoff(maxBackoff)
+		so.RateLimiter = ratelimit.None
 	})
 }
 

@@ -350,7 +350,8 @@ func (r *runner) runScope(ctx context.Context, account Account, regions []string
 		CallConcurrency: r.opts.CallConcurrency,
 	}
 	begin := time.Now()
-	results, cov := s.scanner.Scan(ctx, sc, r.selected)
+	// The rate limits key their buckets by the account (awsenv.Limiter).
+	results, cov := s.scanner.Scan(awsenv.WithAccount(ctx, account.ID), sc, r.selected)
 	if cov.Status != model.CoverageOK && ctx.Err() != nil {
 		// Interrupted: what failed is the cancellation, not AWS.
 		r.cancelledScope(account, s)

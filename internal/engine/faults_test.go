@@ -23,7 +23,7 @@ import (
 const faultSeed = 20261130
 
 // scanDemo scans the demo account through url with the product's
-// configuration (adaptive retryer, rate limits, read-only guard), with a
+// configuration (standard retryer, adaptive rate limits, read-only guard), with a
 // short MaxBackoff so that retries do not make the test slow.
 func scanDemo(t *testing.T, url string) (*model.Scan, *apicount.Counter, time.Duration) {
 	t.Helper()

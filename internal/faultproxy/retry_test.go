@@ -38,7 +38,7 @@ func liftAfterFailedAttempt(p *faultproxy.Proxy) func(*middleware.Stack) error {
 }
 
 // TestSDKRetriesEveryFaultInEveryProtocol: with the product's retryer
-// (adaptive mode), a throttle, a 500 and a dropped connection on the first
+// (standard mode), a throttle, a 500 and a dropped connection on the first
 // attempt are each retried, and the call succeeds on the second attempt, for
 // the EC2 query, query/XML, JSON and S3 REST-XML protocols.
 func TestSDKRetriesEveryFaultInEveryProtocol(t *testing.T) {

@@ -24,7 +24,7 @@ import (
 // Scan scans the emulator at url (or a proxy in front of it) in regions with
 // the given checks (none: every check), through the same configuration the
 // CLI builds: standard credentials from the environment, the read-only
-// guard, the adaptive retryer.
+// guard, the standard retryer, the adaptive rate limits.
 func Scan(t testing.TB, url string, regions []string, checks ...string) *model.Scan {
 	t.Helper()
 	return ScanWith(t, url, regions, Options{}, checks...)

@@ -184,7 +184,11 @@ func credentialUnusedCheck(inv *Inventory, p check.Params) []check.Finding {
 				continue
 			}
 			created := k.CreatedAt
-			judge("access key "+k.ID, k.LastUsed, SourceKeyLastUsed, &created, SourceAccessKeys)
+			source := k.LastUsedSource
+			if source == "" {
+				source = SourceKeyLastUsed
+			}
+			judge("access key "+k.ID, k.LastUsed, source, &created, SourceAccessKeys)
 		}
 		if len(creds) == 0 && len(unknown) == 0 {
 			continue // no password and no active key: nothing to be unused
@@ -237,7 +241,11 @@ func multipleActiveKeysCheck(inv *Inventory) []check.Finding {
 				active = append(active, k.ID)
 			}
 		}
-		evidence := map[string]any{"active_keys": len(active), "access_key_ids": active, "source": SourceAccessKeys}
+		source := SourceAccessKeys
+		if u.KeysSource != "" {
+			source = u.KeysSource
+		}
+		evidence := map[string]any{"active_keys": len(active), "access_key_ids": active, "source": source}
 		if active == nil {
 			evidence["access_key_ids"] = []string{}
 		}

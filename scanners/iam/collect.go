@@ -3,6 +3,7 @@ package iam
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -113,7 +114,8 @@ func collect(ctx context.Context, api API, scope check.Scope, opts Options, gaps
 
 // collectUsers lists the users (live), then per user their access keys,
 // the last use of each active key, and the console password and MFA of the
-// users the report says have a password or does not know.
+// users the report says have a password or does not know. The report, when
+// collected, is the index for the keys too: see collectKeys.
 func collectUsers(ctx context.Context, api API, scope check.Scope, inv *Inventory, gaps *check.Gaps) {
 	listed, err := paging.All(ctx, iam.NewListUsersPaginator(api, &iam.ListUsersInput{}),
 		func(page *iam.ListUsersOutput) []types.User { return page.Users })
@@ -131,7 +133,7 @@ func collectUsers(ctx context.Context, api API, scope check.Scope, inv *Inventor
 	fanout.Each(ctx, len(inv.Users), scope.CallConcurrency, func(ctx context.Context, i int) {
 		u := &inv.Users[i]
 		if scope.Wants(PartAccessKeys) {
-			collectKeys(ctx, api, scope, u, gaps)
+			collectKeys(ctx, api, scope, inv.Report, u, gaps)
 		}
 		if scope.Wants(PartConsole) && inv.Report != nil {
 			collectConsole(ctx, api, inv.Report, u, gaps)
@@ -139,7 +141,26 @@ func collectUsers(ctx context.Context, api API, scope check.Scope, inv *Inventor
 	})
 }
 
-func collectKeys(ctx context.Context, api API, scope check.Scope, u *User, gaps *check.Gaps) {
+// collectKeys reads the user's access keys and the last use of each active
+// one. With a credential report, the report is the index, as for console
+// passwords:
+//   - a user whose row shows no active key is taken at its word (no
+//     ListAccessKeys: no check has a result for an inactive key, and a key
+//     created or activated since the report is seen by the next report);
+//   - an active key whose report view already clears the unused-credential
+//     threshold (used, or if never used created, fewer than UnusedDays days
+//     ago: a later use only makes it more recent) takes its last use from
+//     the report; GetAccessKeyLastUsed confirms live only the keys the
+//     report shows idle for the threshold or longer, and keys the report
+//     does not identify (by creation second and status).
+//
+// A user the report does not list (created since) is read live.
+func collectKeys(ctx context.Context, api API, scope check.Scope, rep *Report, u *User, gaps *check.Gaps) {
+	row, inReport := rep.User(u.Name)
+	if inReport && !row.Keys[0].Active && !row.Keys[1].Active {
+		u.KeysSource = SourceReport
+		return
+	}
 	listed, err := paging.All(ctx, iam.NewListAccessKeysPaginator(api, &iam.ListAccessKeysInput{UserName: aws.String(u.Name)}),
 		func(page *iam.ListAccessKeysOutput) []types.AccessKeyMetadata { return page.AccessKeyMetadata })
 	if err != nil {
@@ -154,9 +175,16 @@ func collectKeys(ctx context.Context, api API, scope check.Scope, u *User, gaps 
 	if !scope.Wants(PartKeyLastUsed) {
 		return
 	}
+	params := scope.Params
+	if params.Now.IsZero() {
+		params = check.DefaultParams(time.Now().UTC()) // as the checks will
+	}
 	for i := range u.Keys {
 		k := &u.Keys[i]
 		if !k.Active() {
+			continue
+		}
+		if inReport && lastUseFromReport(row, u.Keys, k, params) {
 			continue
 		}
 		out, err := api.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(k.ID)})
@@ -165,7 +193,7 @@ func collectKeys(ctx context.Context, api API, scope check.Scope, u *User, gaps 
 			k.LastUsedError = check.ErrorText(err)
 			continue
 		}
-		k.LastUsedRead = true
+		k.LastUsedRead, k.LastUsedSource = true, SourceKeyLastUsed
 		if lu := out.AccessKeyLastUsed; lu != nil {
 			k.LastUsed = check.UTC(lu.LastUsedDate)
 			if s := aws.ToString(lu.ServiceName); s != "N/A" {
@@ -223,4 +251,40 @@ func collectConsole(ctx context.Context, api API, rep *Report, u *User, gaps *ch
 	}
 	c.MFAActive = len(mfa.MFADevices) > 0
 	u.Console = c
+}
+
+// lastUseFromReport fills k's last use from its report column when the
+// report identifies the key (one active report key rotated in the same
+// second as k was created, and no other active key of the user created in
+// that second) and its view already keeps k under the unused-credential
+// threshold, and reports whether it did.
+func lastUseFromReport(row ReportRow, keys []AccessKey, k *AccessKey, p check.Params) bool {
+	created := k.CreatedAt.Truncate(time.Second)
+	var match *ReportKey
+	for i := range row.Keys {
+		rk := &row.Keys[i]
+		if rk.Active && rk.LastRotated != nil && rk.LastRotated.Truncate(time.Second).Equal(created) {
+			if match != nil {
+				return false
+			}
+			match = rk
+		}
+	}
+	if match == nil {
+		return false
+	}
+	for _, other := range keys {
+		if other.ID != k.ID && other.Active() && other.CreatedAt.Truncate(time.Second).Equal(created) {
+			return false
+		}
+	}
+	since := k.CreatedAt
+	if match.LastUsed != nil {
+		since = *match.LastUsed
+	}
+	if check.AgeDays(since, p.Now) >= p.Credentials.UnusedDays {
+		return false // idle by the report: maybe used since, confirm live
+	}
+	k.LastUsed, k.LastUsedRead, k.LastUsedSource = check.UTC(match.LastUsed), true, SourceReport
+	return true
 }

@@ -26,6 +26,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/posture-dev/posture/internal/apicount"
 	"github.com/posture-dev/posture/internal/check"
 	"github.com/posture-dev/posture/internal/config"
 	"github.com/posture-dev/posture/internal/emulator/emutest"
@@ -148,7 +151,9 @@ func TestIAMChecksAgainstEmulator(t *testing.T) {
 		return scantest.Key{Check: check, Region: "global", Resource: resource}
 	}
 	id := aws.ToString
-	scan := scantest.Scan(t, srv.URL, []string{"us-east-1", "eu-west-1"}, scantest.Checks(iamscanner.Scanner())...)
+	counter := &apicount.Counter{}
+	scan := scantest.ScanWith(t, srv.URL, []string{"us-east-1", "eu-west-1"},
+		scantest.Options{APIOptions: []func(*middleware.Stack) error{counter.Install}}, scantest.Checks(iamscanner.Scanner())...)
 	if gaps := scan.Gaps(); len(gaps) > 0 {
 		t.Fatalf("coverage gaps: %+v", gaps)
 	}
@@ -187,6 +192,41 @@ func TestIAMChecksAgainstEmulator(t *testing.T) {
 	old := scantest.Find(t, scan, "iam-access-key-unrotated", "global", id(oldKey.AccessKeyId))
 	if old.Evidence["age_days"] != 120 || old.Evidence["source"] != "ListAccessKeys" || old.Severity != model.SeverityMedium {
 		t.Errorf("old key evidence %v", old.Evidence)
+	}
+	// The credential report is the index of the per-user calls: the users
+	// it shows without an active key (old-inactive-key, the console users,
+	// no-credentials) cost no ListAccessKeys, and a key whose report view
+	// already keeps it under the threshold (fresh-key's, never used and
+	// created today; old-key-used-today's, used today) no
+	// GetAccessKeyLastUsed. old-key's (idle 120 days by the report) is
+	// confirmed live, and so are two-keys' keys when they were created in
+	// the same second (the report cannot tell them apart).
+	calls := map[string]int{}
+	for _, c := range counter.Snapshot() {
+		calls[c.Operation] = c.Calls
+	}
+	wantLastUsed := 1
+	if aws.ToTime(twoA.CreateDate).Truncate(time.Second).Equal(aws.ToTime(twoB.CreateDate).Truncate(time.Second)) {
+		wantLastUsed += 2
+	}
+	if calls["ListAccessKeys"] != 4 || calls["GetAccessKeyLastUsed"] != wantLastUsed {
+		t.Errorf("ListAccessKeys %d calls, want 4; GetAccessKeyLastUsed %d, want %d", calls["ListAccessKeys"], calls["GetAccessKeyLastUsed"], wantLastUsed)
+	}
+	unusedCred := func(user string) map[string]any {
+		r := scantest.Find(t, scan, "iam-credential-unused", "global", user)
+		return r.Evidence["credentials"].([]map[string]any)[0]
+	}
+	if c := unusedCred("old-key-used-today"); c["last_used_source"] != iamscanner.SourceReport || c["idle_days"] != 0 {
+		t.Errorf("old-key-used-today evidence %v", c)
+	}
+	if c := unusedCred("old-key"); c["last_used"] != "never" || c["created_source"] != iamscanner.SourceAccessKeys || c["idle_days"] != 120 {
+		t.Errorf("old-key evidence %v", c)
+	}
+	if r := scantest.Find(t, scan, "iam-user-multiple-active-keys", "global", "no-credentials"); r.Evidence["source"] != iamscanner.SourceReport {
+		t.Errorf("no-credentials evidence %v", r.Evidence)
+	}
+	if r := scantest.Find(t, scan, "iam-user-multiple-active-keys", "global", "two-keys"); r.Evidence["source"] != iamscanner.SourceAccessKeys {
+		t.Errorf("two-keys evidence %v", r.Evidence)
 	}
 	if r := scantest.Find(t, scan, "iam-password-policy-weak", "global", account); r.Message != "account 123456789012 has a weak password policy: minimum length 8 < 14, reuse prevention 0 < 24" {
 		t.Errorf("password policy: %q", r.Message)

@@ -10,9 +10,14 @@
 // and the only source of the root user's row; every decision that a recent
 // change could flip is confirmed with a live call:
 //
-//   - access keys (status, creation date): ListAccessKeys for every user, so
-//     that a key rotated an hour ago is seen as new;
-//   - last use of a key: GetAccessKeyLastUsed, for every active key;
+//   - access keys (status, creation date): ListAccessKeys for every user the
+//     report shows with an active key or does not list, so that a key
+//     rotated an hour ago is seen as new; a user the report shows without
+//     an active key is taken at its word (the next report shows a key
+//     created since);
+//   - last use of a key: the report's, when it already keeps the key under
+//     the unused-credential threshold (a later use only makes it more
+//     recent); GetAccessKeyLastUsed for every other active key;
 //   - last use of a password: ListUsers (PasswordLastUsed), live;
 //   - console password and MFA: the report names the users with a password;
 //     GetLoginProfile and ListMFADevices confirm each of them, and decide for
@@ -29,9 +34,11 @@ const (
 	PartCredentialReport = "credential-report"
 	// PartUsers is ListUsers.
 	PartUsers = "users"
-	// PartAccessKeys is ListAccessKeys, per user.
+	// PartAccessKeys is ListAccessKeys, per user with an active key (or not
+	// in the credential report).
 	PartAccessKeys = "access-keys"
-	// PartKeyLastUsed is GetAccessKeyLastUsed, per active key.
+	// PartKeyLastUsed is GetAccessKeyLastUsed, per active key the
+	// credential report does not already keep under the threshold.
 	PartKeyLastUsed = "access-key-last-used"
 	// PartConsole is GetLoginProfile and ListMFADevices, per console user.
 	PartConsole = "console-access"
@@ -90,6 +97,10 @@ type User struct {
 	Keys []AccessKey `json:"access_keys"`
 	// KeysError is set when ListAccessKeys failed for the user.
 	KeysError string `json:"access_keys_error,omitempty"`
+	// KeysSource is SourceReport when the report showed the user without an
+	// active key and ListAccessKeys was not called (Keys is then empty);
+	// empty when Keys come from ListAccessKeys.
+	KeysSource string `json:"access_keys_source,omitempty"`
 }
 
 // Console is a console password and the MFA that protects it.
@@ -116,7 +127,10 @@ type AccessKey struct {
 	LastUsed        *time.Time `json:"last_used,omitempty"`
 	LastUsedService string     `json:"last_used_service,omitempty"`
 	LastUsedRead    bool       `json:"last_used_read"`
-	LastUsedError   string     `json:"last_used_error,omitempty"`
+	// LastUsedSource names where LastUsed was read: SourceKeyLastUsed, or
+	// SourceReport when the report's view sufficed (see collectKeys).
+	LastUsedSource string `json:"last_used_source,omitempty"`
+	LastUsedError  string `json:"last_used_error,omitempty"`
 }
 
 // Active reports whether the key is active.

@@ -8,6 +8,7 @@ package awsenv
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -116,9 +117,42 @@ func NewRetryerWith(maxAttempts int, maxBackoff time.Duration) aws.Retryer {
 	return retry.NewStandard(func(so *retry.StandardOptions) {
 		so.MaxAttempts = maxAttempts
 		so.MaxBackoff = maxBackoff
-		so.Backoff = retry.NewExponentialJitterBackoff(maxBackoff)
+		so.Backoff = backoff{other: retry.NewExponentialJitterBackoff(maxBackoff), throttleCap: min(maxBackoff, maxThrottleBackoff)}
 		so.RateLimiter = ratelimit.None
 	})
+}
+
+// Backoff after a throttle: a short jittered wait, growing from
+// throttleBackoffBase and capped at maxThrottleBackoff (see backoff).
+const (
+	throttleBackoffBase = 50 * time.Millisecond
+	maxThrottleBackoff  = time.Second
+)
+
+// backoff is the wait before a retry. A throttled call is retried after a
+// short jittered wait (up to throttleBackoffBase x 2^(attempt-1), at most
+// throttleCap): the rate limiter's bucket, halved on the throttle, is what
+// slows the calls down, so a long wait here would only leave the halved
+// rate unused. Other failures (5xx, dropped connections) back off
+// exponentially with jitter up to the configured maximum.
+type backoff struct {
+	other       retry.BackoffDelayer
+	throttleCap time.Duration
+}
+
+// BackoffDelay implements retry.BackoffDelayer.
+func (b backoff) BackoffDelay(attempt int, err error) (time.Duration, error) {
+	if !IsThrottle(err) {
+		return b.other.BackoffDelay(attempt, err)
+	}
+	limit := b.throttleCap
+	if attempt >= 1 && attempt < 16 {
+		limit = min(limit, throttleBackoffBase<<(attempt-1))
+	}
+	if limit <= 0 {
+		return 0, nil
+	}
+	return time.Duration(rand.Int64N(int64(limit) + 1)), nil
 }
 
 // HTTP client settings. A run has one HTTP client (SharedHTTPClient) for

@@ -71,7 +71,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	noLimits := fs.Bool("no-rate-limits", false, "turn the client-side rate limits off")
 	ceilingFor := fs.Duration("ceiling", 3*time.Second, "how long to measure the emulator's ceiling per call kind")
 	large := fs.Bool("large", envInt("BENCH_LARGE", 0) == 1, "seed and scan one large account instead (env BENCH_LARGE=1): limits on, off, and 30% throttled")
-	maxBackoff := fs.Duration("max-backoff", 100*time.Millisecond, "-large: the retryer's backoff cap (0: the product's default, awsenv.DefaultMaxBackoff)")
+	maxBackoff := fs.Duration("max-backoff", 0, "-large: the retryer's backoff cap (0: the product's default, awsenv.DefaultMaxBackoff)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -565,11 +565,12 @@ func TestWrapFitsTheColumn(t *testing.T) {
 }
 
 // TestPDFSample writes the reports of the realistic fixture (with gaps, a
-// diff, waivers) into $POSTURE_PDF_SAMPLE_DIR, for a person to look at.
+// diff, waivers, a cancelled scan) and checks that each is a PDF; with
+// $POSTURE_PDF_SAMPLE_DIR set it writes them there, for a person to look at.
 func TestPDFSample(t *testing.T) {
 	dir := os.Getenv("POSTURE_PDF_SAMPLE_DIR")
 	if dir == "" {
-		t.Skip("set POSTURE_PDF_SAMPLE_DIR to write sample PDF reports")
+		dir = t.TempDir()
 	}
 	scan := realisticScan(t, fixture{perCheck: 3, gaps: true})
 	in := Input{Scan: scan, Diff: sampleDiff(scan)}
@@ -585,6 +586,14 @@ func TestPDFSample(t *testing.T) {
 	more, err := WriteDir(filepath.Join(dir, "cancelled"), Input{Scan: cancelled}, []Writer{JSON{}, PDF{}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, p := range append(paths, more...) {
+		if filepath.Ext(p) != ".pdf" {
+			continue
+		}
+		if data := mustRead(t, p); !bytes.HasPrefix(data, []byte("%PDF-")) || !bytes.Contains(data, []byte("%%EOF")) {
+			t.Errorf("%s is not a complete PDF", p)
+		}
 	}
 	t.Log(append(paths, more...))
 }

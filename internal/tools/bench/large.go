@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -193,7 +195,9 @@ func runLarge(ctx context.Context, url string, n largeAccount, maxBackoff time.D
 		Region:       demo.PrimaryRegion,
 		Credentials:  credentials.NewStaticCredentialsProvider(seedKeyID, seedSecret, ""),
 		BaseEndpoint: aws.String(url),
-		HTTPClient:   awsenv.SharedHTTPClient(),
+		// Seeding creates resources: its own pooled client, since the
+		// scan's shared one refuses every call that is not a read.
+		HTTPClient: awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) { t.MaxIdleConnsPerHost = 64 }),
 	}
 	const account = "200000000000"
 	role, err := sts.NewFromConfig(seedCfg).AssumeRole(ctx, &sts.AssumeRoleInput{

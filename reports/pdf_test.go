@@ -482,6 +482,10 @@ func TestScanJSONStreamedIsTheFile(t *testing.T) {
 	}
 }
 
+// TestPermissionsMatchREADME keeps the README's permissions table, row by
+// row and word for word, equal to Permissions(), which is rendered from the
+// read-only guard's allow-list (readonly.Scanning): the calls a user grants
+// are exactly the calls the guard lets through.
 func TestPermissionsMatchREADME(t *testing.T) {
 	data, err := os.ReadFile("../README.md")
 	if err != nil {

@@ -210,3 +210,64 @@ func sourceContains(t *testing.T, dir, s string) bool {
 	}
 	return false
 }
+
+// TestEvaluateChecksNotCollected: checks the inventory has no data for, of
+// a scanner it did not run or a part it did not call for, are ERROR "not
+// collected in this inventory" (exit 4), never PASS; the collected check's
+// results are the live scan's.
+func TestEvaluateChecksNotCollected(t *testing.T) {
+	srv := emutest.Fresh(t)
+	group := openGroup(t, srv.URL, "us-east-1", "evaluate-open-rdp")
+	dir := t.TempDir()
+	live, again := filepath.Join(dir, "live"), filepath.Join(dir, "again")
+	if run := runCLI(t, nil, "scan", "--endpoint-url", srv.URL, "--regions", "us-east-1", "--checks", "ec2-sg-open-admin-port",
+		"--format", "json", "--out", live, "--save-inventory"); run.code != exitOK {
+		t.Fatalf("scan: exit %d\n%s", run.code, run.stderr)
+	}
+	run := runCLI(t, nil, "evaluate", filepath.Join(live, inventory.FileName), "--format", "json", "--out", again,
+		"--checks", "ec2-sg-open-admin-port,ec2-snapshot-public,s3-bucket-public")
+	if run.code != exitGaps {
+		t.Fatalf("evaluate: exit %d, want %d\n%s", run.code, exitGaps, run.stderr)
+	}
+	before, err := reports.ReadScan(filepath.Join(live, "scan.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := reports.ReadScan(filepath.Join(again, "scan.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	liveByFingerprint := map[string]model.Result{}
+	for _, r := range before.Results {
+		liveByFingerprint[r.Fingerprint] = r
+	}
+	var got []string
+	for _, r := range after.Results {
+		switch r.CheckID {
+		case "ec2-sg-open-admin-port":
+			l, ok := liveByFingerprint[r.Fingerprint]
+			if !ok || l.Status != r.Status || l.Message != r.Message {
+				t.Errorf("collected check's result %+v differs from the live %+v", r, l)
+			}
+			if r.ResourceID == group && r.Status != model.StatusFail {
+				t.Errorf("open group %s: %s, want FAIL", group, r.Status)
+			}
+		default:
+			got = append(got, fmt.Sprintf("%s %s %s %s", r.CheckID, r.Region, r.Status, r.Message))
+		}
+	}
+	want := []string{
+		"s3-bucket-public global ERROR not evaluated: not collected in this inventory",
+		"ec2-snapshot-public us-east-1 ERROR not evaluated: snapshots was not collected in this inventory",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("results of the checks not collected:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	var gaps []string
+	for _, c := range after.Gaps() {
+		gaps = append(gaps, c.Region+" "+c.Service+" "+c.Error)
+	}
+	if want := []string{"global s3 NotCollected: not collected in this inventory"}; strings.Join(gaps, "\n") != strings.Join(want, "\n") {
+		t.Errorf("gaps %q, want %q", gaps, want)
+	}
+}

@@ -137,7 +137,7 @@ func newRootCommand(argv []string, stdout, stderr io.Writer) *cobra.Command {
 	root.SuggestionsMinimumDistance = 2
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()
-	root.AddCommand(newScanCommand(argv, stdout, stderr), newDiffCommand(stdout, stderr), newReportCommand(stdout, stderr), newVerifyCommand(stdout, stderr), newChecksCommand(stdout), newControlsCommand(stdout),
+	root.AddCommand(newScanCommand(argv, stdout, stderr), newDiffCommand(stdout, stderr), newReportCommand(stdout, stderr), newVerifyCommand(stdout, stderr), newEvaluateCommand(stdout, stderr), newChecksCommand(stdout), newControlsCommand(stdout),
 		&cobra.Command{
 			Use:   "version",
 			Short: "Print the version",

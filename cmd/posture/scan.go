@@ -26,6 +26,7 @@ import (
 	"github.com/posture-dev/posture/internal/config"
 	"github.com/posture-dev/posture/internal/engine"
 	"github.com/posture-dev/posture/internal/fanout"
+	"github.com/posture-dev/posture/internal/inventory"
 	"github.com/posture-dev/posture/internal/model"
 	"github.com/posture-dev/posture/internal/signing"
 	"github.com/posture-dev/posture/internal/waivers"
@@ -68,6 +69,8 @@ type scanFlags struct {
 	timeout            time.Duration
 
 	signKMSKey string
+
+	saveInventory bool
 }
 
 // newScanCommand is `posture scan`.
@@ -140,6 +143,7 @@ func bindScanFlags(fs *pflag.FlagSet) *scanFlags {
 	fs.Var(durationFlag{&f.timeout}, "timeout", "stop the scan after this long (e.g. 30m) and write what was collected; exit 5 (default: no limit)")
 	fs.StringVar(&f.config, "config", "", "YAML file of check thresholds and waivers (see posture.example.yaml; default: the built-in thresholds, no waivers)")
 	fs.StringVar(&f.baseline, "baseline", "", "an earlier scan.json to compare with: writes diff.json and carries each finding's first_seen forward")
+	fs.BoolVar(&f.saveInventory, "save-inventory", false, "also write "+inventory.FileName+": the collected configuration (no secret values), which posture evaluate re-evaluates offline")
 	fs.StringVar(&f.signKMSKey, "sign-kms-key", "", "sign the package's manifest with this asymmetric KMS key (ARN; SIGN_VERIFY, ECC_NIST_P256 or RSA) using the caller's own credentials: writes manifest.sig")
 	return f
 }
@@ -304,7 +308,7 @@ func runScan(ctx context.Context, f *scanFlags, stdout, stderr io.Writer) (int, 
 		bar.SetAccounts(len(targets))
 		opts.Observer = bar
 	}
-	scan := engine.Run(ctx, targets, opts)
+	scan, inv := engine.RunInventory(ctx, targets, opts)
 	if bar != nil {
 		// Before the summary; a cancelled scan's line is removed, not
 		// drawn again below the cancellation message.
@@ -317,36 +321,79 @@ func runScan(ctx context.Context, f *scanFlags, stdout, stderr io.Writer) (int, 
 	if scan.Scan.Cancelled {
 		logger.Warn("scan cancelled; writing what was collected", "cause", context.Cause(ctx))
 	}
-	waivers.Apply(scan, thresholds.Waivers, scan.Scan.StartedAt)
-	controls.Apply(scan, frameworks)
-	describeRun(scan, runInfo{
+	run := runInfo{
 		caller:     caller,
 		argv:       f.argv,
 		regions:    f.regions,
 		configFile: f.config,
 		configSum:  configSum,
 		catalogue:  catalogue,
-	})
+	}
+	ev := evidence{waivers: thresholds.Waivers, frameworks: frameworks, run: run, baseline: baseline,
+		writers: writers, out: out, signer: signer, failOn: failOn, logger: logger}
+	if f.saveInventory {
+		ev.inventory = inv
+	}
+	return writeEvidence(ctx, scan, ev, stderr)
+}
+
+// evidence is what turns an evaluated scan into its evidence package: the
+// steps after the engine, which `posture scan` and `posture evaluate`
+// share.
+type evidence struct {
+	waivers    []config.Waiver
+	frameworks []controls.Framework
+	run        runInfo
+	baseline   *model.Scan
+	writers    []reports.Writer
+	out        outPlan
+	signer     reports.Signer
+	failOn     model.Severity
+	logger     *slog.Logger
+	// inventory, when set, is written into the package as
+	// inventory.json.gz, with what describeRun records of the run.
+	inventory *inventory.Inventory
+}
+
+// writeEvidence applies the waivers and the controls to the scan, records
+// how it was run, compares it with the baseline, writes the package and the
+// summary, and returns the exit code.
+func writeEvidence(ctx context.Context, scan *model.Scan, e evidence, stderr io.Writer) (int, error) {
+	waivers.Apply(scan, e.waivers, scan.Scan.StartedAt)
+	controls.Apply(scan, e.frameworks)
+	describeRun(scan, e.run)
 
 	// After everything that sets a result's status (controls, waivers):
 	// the diff and first_seen compare final statuses.
 	var changes *model.Diff
-	scandiff.FirstSeen(scan, baseline)
-	if baseline != nil {
-		ref := scandiff.Ref(baseline)
+	scandiff.FirstSeen(scan, e.baseline)
+	if e.baseline != nil {
+		ref := scandiff.Ref(e.baseline)
 		scan.Scan.Baseline = &ref
-		changes = scandiff.Compute(baseline, scan)
+		changes = scandiff.Compute(e.baseline, scan)
+	}
+	writers := e.writers
+	if e.inventory != nil {
+		inv := e.inventory
+		inv.Scan.Principal, inv.Scan.Invocation = scan.Scan.Principal, scan.Scan.Invocation
+		inv.Scan.RequestedRegions = append([]string(nil), scan.Scan.RequestedRegions...)
+		inv.Scan.ConfigFile, inv.Scan.ConfigSHA256 = scan.Scan.ConfigFile, scan.Scan.ConfigSHA256
+		data, err := inventory.Marshal(inv)
+		if err != nil {
+			return 0, err
+		}
+		writers = append(append([]reports.Writer(nil), writers...), inventoryFile(data))
 	}
 
-	dir := out.folder(scan.Scan.ID)
+	dir := e.out.folder(scan.Scan.ID)
 	// The signature is made after a cancelled scan too: it says what the
 	// package holds, not that the scan was complete.
 	if _, err := reports.WritePackage(dir, reports.Input{Scan: scan, Diff: changes}, writers,
-		reports.PackageOptions{Signer: signer, Context: context.WithoutCancel(ctx)}); err != nil {
+		reports.PackageOptions{Signer: e.signer, Context: context.WithoutCancel(ctx)}); err != nil {
 		return 0, err
 	}
-	if err := out.finish(scan.Scan.ID); err != nil {
-		logger.Warn("the package is written, but the latest link is not", "error", err)
+	if err := e.out.finish(scan.Scan.ID); err != nil {
+		e.logger.Warn("the package is written, but the latest link is not", "error", err)
 	}
 	if err := reports.WriteSummary(stderr, scan, dir); err != nil {
 		return 0, fmt.Errorf("write summary: %w", err)
@@ -356,11 +403,26 @@ func runScan(ctx context.Context, f *scanFlags, stdout, stderr io.Writer) (int, 
 			changes.Context.Old.ID, scandiff.Window(changes.Context.WindowSeconds), len(changes.New), len(changes.Resolved),
 			len(changes.Changed), len(changes.NotObserved), changes.UnchangedCount, filepath.Join(dir, scandiff.FileName))
 	}
-	code, why := exitCode(scan, failOn)
+	code, why := exitCode(scan, e.failOn)
 	if why != "" {
 		fmt.Fprintf(stderr, "posture: %s\n", why)
 	}
 	return code, nil
+}
+
+// inventoryFile is the package file inventory.json.gz: the saved
+// inventory's bytes, listed in the manifest like every report.
+type inventoryFile []byte
+
+// Format implements reports.Writer.
+func (inventoryFile) Format() string { return "inventory" }
+
+// Files implements reports.Writer.
+func (b inventoryFile) Files(reports.Input) []reports.File {
+	return []reports.File{{Name: inventory.FileName, Render: func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	}}}
 }
 
 // startFailed is the outcome of a scan that failed before the engine
@@ -494,8 +556,11 @@ func reachedAccounts(scan *model.Scan) (reached, total int) {
 
 // runInfo is what scan.json records of how the run was started.
 type runInfo struct {
-	caller     awsenv.Caller
-	argv       []string
+	caller awsenv.Caller
+	argv   []string
+	// invocation, when set, is the recorded command line, used as is (a
+	// re-evaluated inventory keeps its scan's); else argv is rendered.
+	invocation string
 	regions    []string
 	configFile string
 	configSum  string
@@ -508,6 +573,9 @@ type runInfo struct {
 func describeRun(scan *model.Scan, info runInfo) {
 	scan.Scan.Principal = info.caller.ARN
 	scan.Scan.Invocation = commandLine(append([]string{"posture"}, info.argv...))
+	if info.invocation != "" {
+		scan.Scan.Invocation = info.invocation
+	}
 	scan.Scan.RequestedRegions = append([]string(nil), info.regions...)
 	if len(scan.Scan.RequestedRegions) == 0 {
 		scan.Scan.RequestedRegions = []string{"all"}

@@ -10,8 +10,10 @@ package check
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -217,11 +219,58 @@ type Scanner interface {
 	Global() bool
 	// Checks describes the checks the scanner evaluates.
 	Checks() []Meta
-	// Scan collects the scope and evaluates the selected checks. It never
-	// fails: what could not be collected is in the coverage entry and in
-	// ERROR results.
+	// Scan collects the scope and evaluates the selected checks (CollectSnapshot
+	// then Evaluate). It never fails: what could not be collected is in the
+	// coverage entry and in ERROR results.
 	Scan(ctx context.Context, scope Scope, selected map[string]bool) ([]model.Result, model.Coverage)
+	// CollectSnapshot gathers the inventory parts the selected checks need in the
+	// scope, with the gaps, as a serialisable Snapshot. It makes every AWS
+	// call of the scope and never fails.
+	CollectSnapshot(ctx context.Context, scope Scope, selected map[string]bool) Snapshot
+	// Evaluate runs the selected checks over a snapshot with the parameters
+	// p: a pure function, that needs no AWS. A check whose parts the
+	// snapshot did not collect is ERROR, never evaluated over missing data.
+	Evaluate(snap Snapshot, selected map[string]bool, p Params) ([]model.Result, model.Coverage)
 }
+
+// Snapshot is the outcome of one scope's collection: the observed
+// configuration (the service's typed inventory, as JSON) and what could not
+// be collected. It is what a saved inventory holds per scope and holds no
+// secret value (collectors never read one).
+type Snapshot struct {
+	Service   string `json:"service"`
+	AccountID string `json:"account_id"`
+	// Region is the scanned region or model.GlobalRegion.
+	Region string `json:"region"`
+	// Collected are the inventory parts that were wanted (and called for);
+	// a check needing another part is not evaluated from this snapshot.
+	Collected []string `json:"collected"`
+	// Gaps are the failed collections, with their code and text as they
+	// were rendered at collection time.
+	Gaps []GapRecord `json:"gaps"`
+	// Inventory is the service's inventory type, marshalled.
+	Inventory json.RawMessage `json:"inventory"`
+}
+
+// GapRecord is a Gap as a snapshot keeps it: the error reduced to the AWS
+// code and the report text (ErrorCode and ErrorText at collection time), so
+// that a re-evaluation renders exactly what the live scan did.
+type GapRecord struct {
+	Part      string `json:"part"`
+	Operation string `json:"operation,omitempty"`
+	Resource  string `json:"resource,omitempty"`
+	Code      string `json:"code,omitempty"`
+	Message   string `json:"message"`
+}
+
+// Record reduces a gap to its record.
+func (g Gap) Record() GapRecord {
+	return GapRecord{Part: g.Part, Operation: g.Operation, Resource: g.Resource, Code: ErrorCode(g.Err), Message: ErrorText(g.Err)}
+}
+
+// NotCollectedCode is the error code of a check that a re-evaluated
+// inventory cannot judge because a part it reads was not collected.
+const NotCollectedCode = "NotCollected"
 
 // Service adapts a typed collector and its checks to the Scanner interface.
 type Service[I any] struct {
@@ -243,6 +292,10 @@ func (s Service[I]) Validate() error { return ValidateChecks(s.List) }
 // Global reports whether the service is global.
 func (s Service[I]) Global() bool { return s.IsGlobal }
 
+// InventoryType returns the service's inventory type, for tests that check
+// that every inventory survives a JSON round trip.
+func (s Service[I]) InventoryType() reflect.Type { return reflect.TypeFor[I]() }
+
 // Checks returns the metadata of the service's checks.
 func (s Service[I]) Checks() []Meta {
 	metas := make([]Meta, len(s.List))
@@ -252,35 +305,105 @@ func (s Service[I]) Checks() []Meta {
 	return metas
 }
 
-// Scan implements Scanner.
+// Scan implements Scanner: Collect, then Evaluate with the scope's
+// parameters. The live scan evaluates the marshalled inventory, exactly as
+// a re-evaluation of a saved one does.
 func (s Service[I]) Scan(ctx context.Context, scope Scope, selected map[string]bool) ([]model.Result, model.Coverage) {
-	var checks []Check[I]
-	scope.wants = map[string]bool{}
-	for _, c := range s.List {
-		if selected[c.ID] {
-			checks = append(checks, c)
-			for _, p := range append(append([]string{}, c.Needs...), c.Reads...) {
-				scope.wants[p] = true
-			}
-		}
-	}
-	cov := model.Coverage{AccountID: scope.AccountID, Region: scope.Region, Service: s.Name, Status: model.CoverageOK}
-	if len(checks) == 0 {
-		return nil, cov
-	}
 	params := scope.Params
 	if params.Now.IsZero() {
 		params = DefaultParams(time.Now().UTC())
 	}
+	return s.Evaluate(s.CollectSnapshot(ctx, scope, selected), selected, params)
+}
+
+// selectedChecks returns the service's selected checks and the parts they
+// need or read.
+func (s Service[I]) selectedChecks(selected map[string]bool) ([]Check[I], map[string]bool) {
+	var checks []Check[I]
+	wants := map[string]bool{}
+	for _, c := range s.List {
+		if selected[c.ID] {
+			checks = append(checks, c)
+			for _, p := range c.Needs {
+				wants[p] = true
+			}
+			for _, p := range c.Reads {
+				wants[p] = true
+			}
+		}
+	}
+	return checks, wants
+}
+
+// CollectSnapshot implements Scanner.
+func (s Service[I]) CollectSnapshot(ctx context.Context, scope Scope, selected map[string]bool) Snapshot {
+	checks, wants := s.selectedChecks(selected)
+	snap := Snapshot{Service: s.Name, AccountID: scope.AccountID, Region: scope.Region, Collected: []string{}, Gaps: []GapRecord{}}
+	for p := range wants {
+		snap.Collected = append(snap.Collected, p)
+	}
+	sort.Strings(snap.Collected)
+	if len(checks) == 0 {
+		snap.Inventory = json.RawMessage("null")
+		return snap
+	}
+	scope.wants = wants
 	gaps := &Gaps{}
 	inv := s.Collect(ctx, scope, gaps)
+	for _, g := range gaps.List() {
+		snap.Gaps = append(snap.Gaps, g.Record())
+	}
+	raw, err := json.Marshal(inv)
+	if err != nil {
+		// An inventory type is plain data (a test checks every one); a
+		// failure here is a bug, kept visible as a gap of the scope.
+		snap.Gaps = append(snap.Gaps, GapRecord{Part: "inventory", Operation: "MarshalInventory", Message: err.Error()})
+		raw = json.RawMessage("null")
+	}
+	snap.Inventory = raw
+	return snap
+}
+
+// Evaluate implements Scanner.
+func (s Service[I]) Evaluate(snap Snapshot, selected map[string]bool, params Params) ([]model.Result, model.Coverage) {
+	checks, _ := s.selectedChecks(selected)
+	cov := model.Coverage{AccountID: snap.AccountID, Region: snap.Region, Service: s.Name, Status: model.CoverageOK}
+	if len(checks) == 0 {
+		return nil, cov
+	}
+	scope := Scope{AccountID: snap.AccountID, Region: snap.Region}
+	inv := new(I)
+	var invErr error
+	if len(snap.Inventory) > 0 && string(snap.Inventory) != "null" {
+		if err := json.Unmarshal(snap.Inventory, inv); err != nil {
+			invErr = fmt.Errorf("read the %s inventory of %s/%s: %w", s.Name, snap.AccountID, snap.Region, err)
+		}
+	}
+	collected := map[string]bool{}
+	for _, p := range snap.Collected {
+		collected[p] = true
+	}
+	gaps := append([]GapRecord(nil), snap.Gaps...)
+	if invErr != nil {
+		gaps = append(gaps, GapRecord{Part: "inventory", Operation: "ReadInventory", Message: invErr.Error()})
+	}
 
 	var results []model.Result
 	for _, c := range checks {
-		if gap, missing := firstGap(gaps, c.Needs); missing {
-			msg := fmt.Sprintf("not evaluated: %s could not be collected (%s): %s", gap.Part, gap.Operation, ErrorText(gap.Err))
+		if invErr != nil {
+			results = append(results, NewResult(c.Meta, scope, Error("", "", "not evaluated: "+invErr.Error(),
+				map[string]any{"missing_part": "inventory"})))
+			continue
+		}
+		if part, missing := notCollected(collected, c); missing {
+			results = append(results, NewResult(c.Meta, scope, Error("", "", fmt.Sprintf("not evaluated: %s was not collected in this inventory", part),
+				map[string]any{"missing_part": part, "error_code": NotCollectedCode})))
+			continue
+		}
+		if gap, missing := firstGap(snap.Gaps, c.Needs); missing {
+			msg := fmt.Sprintf("not evaluated: %s could not be collected (%s): %s", gap.Part, gap.Operation, gap.Message)
 			results = append(results, NewResult(c.Meta, scope, Error("", "", msg, map[string]any{
-				"missing_part": gap.Part, "operation": gap.Operation, "error_code": ErrorCode(gap.Err),
+				"missing_part": gap.Part, "operation": gap.Operation, "error_code": gap.Code,
 			})))
 			continue
 		}
@@ -288,11 +411,11 @@ func (s Service[I]) Scan(ctx context.Context, scope Scope, selected map[string]b
 			results = append(results, NewResult(c.Meta, scope, f))
 		}
 	}
-	for _, gap := range gaps.List() {
+	for _, gap := range gaps {
 		cov.Status = model.CoverageError
 		cov.Failures = append(cov.Failures, model.Failure{
 			Part: gap.Part, Operation: gap.Operation, Resource: gap.Resource,
-			Code: ErrorCode(gap.Err), Error: ErrorText(gap.Err),
+			Code: gap.Code, Error: gap.Message,
 		})
 	}
 	if len(cov.Failures) > 0 {
@@ -316,13 +439,30 @@ func (s Service[I]) Scan(ctx context.Context, scope Scope, selected map[string]b
 	return results, cov
 }
 
-func firstGap(gaps *Gaps, needs []string) (Gap, bool) {
-	for _, p := range needs {
-		if gap, ok := gaps.Part(p); ok {
-			return gap, true
+// notCollected returns the first part check c needs or reads that the
+// snapshot did not collect.
+func notCollected[I any](collected map[string]bool, c Check[I]) (string, bool) {
+	for _, list := range [][]string{c.Needs, c.Reads} {
+		for _, p := range list {
+			if !collected[p] {
+				return p, true
+			}
 		}
 	}
-	return Gap{}, false
+	return "", false
+}
+
+// firstGap returns the first scope-wide gap (one without a resource) of the
+// first needed part that has one.
+func firstGap(gaps []GapRecord, needs []string) (GapRecord, bool) {
+	for _, p := range needs {
+		for _, gap := range gaps {
+			if gap.Part == p && gap.Resource == "" {
+				return gap, true
+			}
+		}
+	}
+	return GapRecord{}, false
 }
 
 // NewResult is the one constructor of a result: check m's finding f in the

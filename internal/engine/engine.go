@@ -22,6 +22,7 @@ import (
 	"github.com/posture-dev/posture/internal/awsenv"
 	"github.com/posture-dev/posture/internal/check"
 	"github.com/posture-dev/posture/internal/config"
+	"github.com/posture-dev/posture/internal/inventory"
 	"github.com/posture-dev/posture/internal/model"
 )
 
@@ -131,12 +132,29 @@ type Options struct {
 	Offered func(service, region string) bool
 }
 
-// Run scans every target and returns the scan document. It does not fail:
-// what could not be collected is recorded as coverage gaps and ERROR results.
-// When ctx is cancelled, the scopes not finished (started or not) are
-// recorded as gaps with the code model.CodeCancelled, scan.cancelled is set,
-// and Run returns promptly with what was collected.
+// Run scans every target and returns the scan document: RunInventory
+// without the inventory.
 func Run(ctx context.Context, targets []Target, opts Options) *model.Scan {
+	scan, _ := RunInventory(ctx, targets, opts)
+	return scan
+}
+
+// RunInventory scans every target: it collects the inventory (Collect) and
+// evaluates it (Evaluate), and returns both. It does not fail: what could
+// not be collected is recorded as coverage gaps and ERROR results. When ctx
+// is cancelled, the scopes not finished (started or not) are recorded as
+// gaps with the code model.CodeCancelled, scan.cancelled is set, and it
+// returns promptly with what was collected.
+func RunInventory(ctx context.Context, targets []Target, opts Options) (*model.Scan, *inventory.Inventory) {
+	inv := Collect(ctx, targets, opts)
+	return Evaluate(inv, opts), inv
+}
+
+// Collect makes every AWS call of the scan and returns its inventory: the
+// snapshot of every (account, region, service) scope of the selected
+// checks, and the scan-level gaps (accounts not reached, regions not
+// available, scopes cancelled or not offered).
+func Collect(ctx context.Context, targets []Target, opts Options) *inventory.Inventory {
 	now := opts.Now
 	if now == nil {
 		now = time.Now
@@ -158,18 +176,20 @@ func Run(ctx context.Context, targets []Target, opts Options) *model.Scan {
 	if opts.Config != nil {
 		cfg = *opts.Config
 	}
-	scan := &model.Scan{
-		SchemaVersion: model.SchemaVersion,
+	inv := &inventory.Inventory{
+		SchemaVersion: inventory.SchemaVersion,
 		Tool:          opts.Tool,
-		Scan: model.ScanInfo{
+		Scan: inventory.Scan{
 			ID:         newScanID(started),
 			StartedAt:  started,
 			Checks:     sortedCopy(opts.Checks),
 			Thresholds: cfg.Thresholds(),
+			Config:     cfg,
+			Accounts:   []inventory.Account{},
+			Regions:    []string{},
 		},
-		Coverage: []model.Coverage{},
-		Results:  []model.Result{},
-		Controls: []model.ControlStatus{},
+		Scopes:   []check.Snapshot{},
+		ScanGaps: []inventory.ScanGap{},
 	}
 	r := &runner{
 		opts:      opts,
@@ -177,20 +197,13 @@ func Run(ctx context.Context, targets []Target, opts Options) *model.Scan {
 		selected:  selected,
 		logger:    logger,
 		observer:  observer,
-		scan:      scan,
+		inv:       inv,
 		regionSet: map[string]bool{},
 	}
 
 	accounts := errgroup.Group{}
 	accounts.SetLimit(positive(opts.AccountConcurrency, DefaultAccountConcurrency))
 	for _, t := range targets {
-		scan.Scan.Accounts = append(scan.Scan.Accounts, t.Account.ID)
-		if t.Account.Name != "" {
-			if scan.Scan.AccountNames == nil {
-				scan.Scan.AccountNames = map[string]string{}
-			}
-			scan.Scan.AccountNames[t.Account.ID] = t.Account.Name
-		}
 		accounts.Go(func() error {
 			r.scanAccount(ctx, t)
 			return nil
@@ -199,26 +212,27 @@ func Run(ctx context.Context, targets []Target, opts Options) *model.Scan {
 	_ = accounts.Wait() // the goroutines return no errors: failures are data
 
 	for region := range r.regionSet {
-		scan.Scan.Regions = append(scan.Scan.Regions, region)
+		inv.Scan.Regions = append(inv.Scan.Regions, region)
 	}
-	sort.Strings(scan.Scan.Regions)
-	sort.Strings(scan.Scan.Accounts)
-	SortResults(scan.Results)
-	sort.Slice(scan.Coverage, func(i, j int) bool {
-		a, b := scan.Coverage[i], scan.Coverage[j]
-		if a.AccountID != b.AccountID {
-			return a.AccountID < b.AccountID
-		}
-		if a.Region != b.Region {
-			return a.Region < b.Region
-		}
-		return a.Service < b.Service
+	sort.Strings(inv.Scan.Regions)
+	sort.Slice(inv.Scan.Accounts, func(i, j int) bool { return inv.Scan.Accounts[i].ID < inv.Scan.Accounts[j].ID })
+	sort.Slice(inv.Scopes, func(i, j int) bool {
+		a, b := inv.Scopes[i], inv.Scopes[j]
+		return scopeKey(a.AccountID, a.Region, a.Service) < scopeKey(b.AccountID, b.Region, b.Service)
 	})
-	scan.Scan.FinishedAt = now().UTC()
-	return scan
+	sort.SliceStable(inv.ScanGaps, func(i, j int) bool {
+		a, b := inv.ScanGaps[i], inv.ScanGaps[j]
+		return scopeKey(a.AccountID, a.Region, a.Service)+"\x00"+a.Kind < scopeKey(b.AccountID, b.Region, b.Service)+"\x00"+b.Kind
+	})
+	inv.Scan.FinishedAt = now().UTC()
+	return inv
 }
 
-// runner is the state of one Run shared by its goroutines.
+func scopeKey(account, region, service string) string {
+	return account + "\x00" + region + "\x00" + service
+}
+
+// runner is the state of one Collect shared by its goroutines.
 type runner struct {
 	opts     Options
 	params   check.Params
@@ -226,34 +240,23 @@ type runner struct {
 	logger   *slog.Logger
 	observer Observer
 
-	mu        sync.Mutex // guards scan and regionSet
-	scan      *model.Scan
+	mu        sync.Mutex // guards inv and regionSet
+	inv       *inventory.Inventory
 	regionSet map[string]bool
 }
 
-// collect adds one scope's outcome to the scan.
-func (r *runner) collect(account Account, results []model.Result, cov model.Coverage) {
+// addSnapshot adds one scope's snapshot to the inventory.
+func (r *runner) addSnapshot(snap check.Snapshot) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	resources := map[string]bool{}
-	for i := range results {
-		results[i].AccountName = account.Name
-		cov.Results++
-		if results[i].Status == model.StatusError {
-			cov.Errors++
-		}
-		if id := results[i].ResourceID; id != "" {
-			resources[results[i].Region+"\x00"+id] = true
-		}
-	}
-	cov.Resources = len(resources)
-	r.scan.Results = append(r.scan.Results, results...)
-	r.scan.Coverage = append(r.scan.Coverage, cov)
-	for _, f := range cov.Failures {
-		if f.Code == model.CodeCancelled {
-			r.scan.Scan.Cancelled = true
-		}
-	}
+	r.inv.Scopes = append(r.inv.Scopes, snap)
+}
+
+// addGap adds a scan-level gap to the inventory.
+func (r *runner) addGap(g inventory.ScanGap) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.inv.ScanGaps = append(r.inv.ScanGaps, g)
 }
 
 // scope is one (region, scanner) unit of an account.
@@ -264,8 +267,8 @@ type scope struct {
 	region, callRegion string
 }
 
-// scanAccount reaches one account, then runs every (region, scanner) scope
-// of it.
+// scanAccount reaches one account, then collects every (region, scanner)
+// scope of it.
 func (r *runner) scanAccount(ctx context.Context, t Target) {
 	account, regions := t.Account, t.Regions
 	r.observer.AccountStarted(account.ID)
@@ -277,17 +280,14 @@ func (r *runner) scanAccount(ctx context.Context, t Target) {
 			p, err = t.Prepare(ctx)
 		}
 		if err != nil {
+			r.addAccount(account, nil)
 			r.accountGap(ctx, account, err)
 			r.observer.AccountDone(account.ID, false)
 			return
 		}
 		account.Config, regions, unavailable = p.Config, p.Regions, p.Unavailable
 	}
-	r.mu.Lock()
-	for _, region := range regions {
-		r.regionSet[region] = true
-	}
-	r.mu.Unlock()
+	r.addAccount(account, regions)
 
 	offered := r.opts.Offered
 	if offered == nil {
@@ -312,10 +312,14 @@ func (r *runner) scanAccount(ctx context.Context, t Target) {
 	}
 	r.observer.ScopesPlanned(account.ID, len(plan)+len(notOffered)+len(unavailable))
 	for _, u := range unavailable {
-		r.regionGap(account, u)
+		r.addGap(inventory.ScanGap{Kind: inventory.GapRegion, AccountID: account.ID, Region: u.Region, Code: u.Code, Message: u.Reason})
+		r.observer.ScopeDone(account.ID, u.Region, model.ServiceRegion, false)
 	}
 	for _, s := range notOffered {
-		r.notApplicable(account, s)
+		service := s.scanner.Service()
+		r.logger.Debug("service not offered in region", "account", account.ID, "region", s.region, "service", service)
+		r.addGap(inventory.ScanGap{Kind: inventory.GapNotOffered, AccountID: account.ID, Region: s.region, Service: service})
+		r.observer.ScopeDone(account.ID, s.region, service, true)
 	}
 
 	scopes := errgroup.Group{}
@@ -330,8 +334,19 @@ func (r *runner) scanAccount(ctx context.Context, t Target) {
 	r.observer.AccountDone(account.ID, true)
 }
 
-// runScope collects and evaluates one scope. A scope that the cancellation
-// of ctx kept from starting or finishing is recorded as cancelled.
+// addAccount records a target account and its scanned regions.
+func (r *runner) addAccount(account Account, regions []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, region := range regions {
+		r.regionSet[region] = true
+	}
+	r.inv.Scan.Accounts = append(r.inv.Scan.Accounts, inventory.Account{ID: account.ID, Name: account.Name,
+		Partition: account.Partition, Regions: append([]string{}, regions...)})
+}
+
+// runScope collects one scope. A scope that the cancellation of ctx kept
+// from starting or finishing is recorded as cancelled.
 func (r *runner) runScope(ctx context.Context, account Account, regions []string, s scope) {
 	service := s.scanner.Service()
 	if ctx.Err() != nil {
@@ -351,52 +366,33 @@ func (r *runner) runScope(ctx context.Context, account Account, regions []string
 	}
 	begin := time.Now()
 	// The rate limits key their buckets by the account (awsenv.Limiter).
-	results, cov := s.scanner.Scan(awsenv.WithAccount(ctx, account.ID), sc, r.selected)
-	if cov.Status != model.CoverageOK && ctx.Err() != nil {
+	snap := s.scanner.CollectSnapshot(awsenv.WithAccount(ctx, account.ID), sc, r.selected)
+	if len(snap.Gaps) > 0 && ctx.Err() != nil {
 		// Interrupted: what failed is the cancellation, not AWS.
 		r.cancelledScope(account, s)
 		return
 	}
-	r.logger.Debug("scope scanned", "account", account.ID, "region", s.region, "service", service,
-		"results", len(results), "coverage", cov.Status, "elapsed", time.Since(begin).Round(time.Millisecond))
-	if cov.Status != model.CoverageOK {
-		r.logger.Warn("coverage gap", "account", account.ID, "region", s.region, "service", service, "error", cov.Error)
+	r.logger.Debug("scope collected", "account", account.ID, "region", s.region, "service", service,
+		"bytes", len(snap.Inventory), "gaps", len(snap.Gaps), "elapsed", time.Since(begin).Round(time.Millisecond))
+	for _, g := range snap.Gaps {
+		r.logger.Warn("coverage gap", "account", account.ID, "region", s.region, "service", service,
+			"operation", g.Operation, "resource", g.Resource, "error", g.Message)
 	}
-	r.collect(account, results, cov)
-	r.observer.ScopeDone(account.ID, s.region, service, cov.Status == model.CoverageOK)
+	r.addSnapshot(snap)
+	r.observer.ScopeDone(account.ID, s.region, service, len(snap.Gaps) == 0)
 }
 
 // cancelledScope records a scope the scan did not finish because ctx was
-// cancelled: a gap with the code model.CodeCancelled and an ERROR result
-// per selected check of the scanner.
+// cancelled.
 func (r *runner) cancelledScope(account Account, s scope) {
-	const msg = "scan cancelled before this scope was collected"
-	failure := model.Failure{Part: "scope", Code: model.CodeCancelled, Error: msg}
-	var results []model.Result
-	for _, m := range r.selectedChecks(s.scanner) {
-		results = append(results, errorResult(m, account.ID, s.region, "not evaluated: "+msg,
-			map[string]any{"error_code": model.CodeCancelled}))
-	}
-	cov := model.Coverage{AccountID: account.ID, Region: s.region, Service: s.scanner.Service(),
-		Status: model.CoverageError, Error: model.CodeCancelled + ": " + msg, Failures: []model.Failure{failure}}
-	r.collect(account, results, cov)
+	r.addGap(inventory.ScanGap{Kind: inventory.GapCancelled, AccountID: account.ID, Region: s.region, Service: s.scanner.Service(),
+		Code: model.CodeCancelled, Message: cancelledMessage})
 	r.observer.ScopeDone(account.ID, s.region, s.scanner.Service(), false)
 }
 
-// notApplicable records a regional scope whose service AWS does not offer
-// in the region: nothing to collect and nothing missing, so status ok with
-// the note model.NoteNotOffered and no results.
-func (r *runner) notApplicable(account Account, s scope) {
-	service := s.scanner.Service()
-	r.logger.Debug("service not offered in region", "account", account.ID, "region", s.region, "service", service)
-	r.collect(account, nil, model.Coverage{AccountID: account.ID, Region: s.region, Service: service,
-		Status: model.CoverageOK, Note: model.NoteNotOffered})
-	r.observer.ScopeDone(account.ID, s.region, service, true)
-}
+const cancelledMessage = "scan cancelled before this scope was collected"
 
-// accountGap records an account that could not be reached: one coverage
-// entry (service "account", region "global") and an ERROR result per
-// selected check.
+// accountGap records an account that could not be reached.
 func (r *runner) accountGap(ctx context.Context, account Account, err error) {
 	operation := "PrepareAccount"
 	var opErr *smithy.OperationError
@@ -412,46 +408,243 @@ func (r *runner) accountGap(ctx context.Context, account Account, err error) {
 		code, text = model.CodeCancelled, "scan cancelled before the account was reached"
 	}
 	r.logger.Warn("account not reached", "account", account.ID, "operation", operation, "error", err)
-	var results []model.Result
-	for _, sc := range r.opts.Scanners {
-		for _, m := range r.selectedChecks(sc) {
-			results = append(results, errorResult(m, account.ID, model.GlobalRegion,
-				fmt.Sprintf("not evaluated: the account could not be reached (%s): %s", operation, text),
-				map[string]any{"operation": operation, "error_code": code}))
-		}
-	}
-	cov := model.Coverage{AccountID: account.ID, Region: model.GlobalRegion, Service: model.ServiceAccount,
-		Status: model.CoverageError, Error: operation + ": " + text,
-		Failures: []model.Failure{{Part: "account", Operation: operation, Code: code, Error: text}}}
-	r.collect(account, results, cov)
+	r.addGap(inventory.ScanGap{Kind: inventory.GapAccount, AccountID: account.ID, Region: model.GlobalRegion,
+		Operation: operation, Code: code, Message: text})
 }
 
-// regionGap records a requested region the account cannot be scanned in:
+// Evaluate turns an inventory into the scan document, with no AWS call:
+// every snapshot is evaluated by its scanner over the checks of
+// opts.Checks, with the thresholds of opts.Config (nil: the defaults) and
+// ages measured against the inventory's start time; the scan-level gaps
+// become their coverage entries and ERROR results. A selected check whose
+// scope or parts the inventory did not collect is ERROR with the code
+// check.NotCollectedCode, never PASS. The scan's ID and times are the
+// inventory's, so evaluating a scan's own inventory reproduces it.
+func Evaluate(inv *inventory.Inventory, opts Options) *model.Scan {
+	selected := map[string]bool{}
+	for _, id := range opts.Checks {
+		selected[id] = true
+	}
+	cfg := config.Default()
+	if opts.Config != nil {
+		cfg = *opts.Config
+	}
+	scan := &model.Scan{
+		SchemaVersion: model.SchemaVersion,
+		Tool:          opts.Tool,
+		Scan: model.ScanInfo{
+			ID:         inv.Scan.ID,
+			StartedAt:  inv.Scan.StartedAt,
+			FinishedAt: inv.Scan.FinishedAt,
+			Regions:    append([]string(nil), inv.Scan.Regions...),
+			Checks:     sortedCopy(opts.Checks),
+			Thresholds: cfg.Thresholds(),
+		},
+		Coverage: []model.Coverage{},
+		Results:  []model.Result{},
+		Controls: []model.ControlStatus{},
+	}
+	if len(scan.Scan.Regions) == 0 {
+		scan.Scan.Regions = nil
+	}
+	e := &evaluator{opts: opts, selected: selected, scan: scan,
+		params: check.Params{Now: inv.Scan.StartedAt, Credentials: cfg.Credentials}, names: map[string]string{}}
+	for _, a := range inv.Scan.Accounts {
+		scan.Scan.Accounts = append(scan.Scan.Accounts, a.ID)
+		if a.Name != "" {
+			if scan.Scan.AccountNames == nil {
+				scan.Scan.AccountNames = map[string]string{}
+			}
+			scan.Scan.AccountNames[a.ID] = a.Name
+			e.names[a.ID] = a.Name
+		}
+	}
+	byService := map[string]check.Scanner{}
+	for _, sc := range opts.Scanners {
+		byService[sc.Service()] = sc
+	}
+	covered := map[string]bool{}
+	reached := map[string]bool{}
+	for _, g := range inv.ScanGaps {
+		covered[scopeKey(g.AccountID, g.Region, g.Service)] = true
+		switch g.Kind {
+		case inventory.GapAccount:
+			e.accountGap(g)
+		case inventory.GapRegion:
+			e.regionGap(g)
+		case inventory.GapCancelled:
+			if sc, ok := byService[g.Service]; ok && anySelected(sc, selected) {
+				e.cancelledScope(sc, g)
+			}
+		case inventory.GapNotOffered:
+			if sc, ok := byService[g.Service]; ok && anySelected(sc, selected) {
+				e.add(g.AccountID, nil, model.Coverage{AccountID: g.AccountID, Region: g.Region, Service: g.Service,
+					Status: model.CoverageOK, Note: model.NoteNotOffered})
+			}
+		}
+	}
+	for _, snap := range inv.Scopes {
+		covered[scopeKey(snap.AccountID, snap.Region, snap.Service)] = true
+		sc, ok := byService[snap.Service]
+		if !ok || !anySelected(sc, selected) {
+			continue
+		}
+		results, cov := sc.Evaluate(snap, selected, e.params)
+		e.add(snap.AccountID, results, cov)
+	}
+	// Scopes of selected checks that the inventory has no trace of (their
+	// scanner was not selected at collection) are not collected.
+	unreached := map[string]bool{}
+	unavailable := map[string]bool{}
+	for _, g := range inv.ScanGaps {
+		switch g.Kind {
+		case inventory.GapAccount:
+			unreached[g.AccountID] = true
+		case inventory.GapRegion:
+			unavailable[g.AccountID+"\x00"+g.Region] = true
+		}
+	}
+	for _, a := range inv.Scan.Accounts {
+		if unreached[a.ID] {
+			continue
+		}
+		reached[a.ID] = true
+		for _, sc := range opts.Scanners {
+			if !anySelected(sc, selected) {
+				continue
+			}
+			regions := a.Regions
+			if sc.Global() {
+				regions = []string{model.GlobalRegion}
+			}
+			for _, region := range regions {
+				if !covered[scopeKey(a.ID, region, sc.Service())] && !unavailable[a.ID+"\x00"+region] {
+					e.notCollected(sc, a.ID, region)
+				}
+			}
+		}
+	}
+
+	SortResults(scan.Results)
+	sort.Slice(scan.Coverage, func(i, j int) bool {
+		a, b := scan.Coverage[i], scan.Coverage[j]
+		if a.AccountID != b.AccountID {
+			return a.AccountID < b.AccountID
+		}
+		if a.Region != b.Region {
+			return a.Region < b.Region
+		}
+		return a.Service < b.Service
+	})
+	return scan
+}
+
+// evaluator is the state of one Evaluate.
+type evaluator struct {
+	opts     Options
+	selected map[string]bool
+	params   check.Params
+	names    map[string]string
+	scan     *model.Scan
+}
+
+// add adds one scope's outcome to the scan.
+func (e *evaluator) add(accountID string, results []model.Result, cov model.Coverage) {
+	resources := map[string]bool{}
+	for i := range results {
+		results[i].AccountName = e.names[accountID]
+		cov.Results++
+		if results[i].Status == model.StatusError {
+			cov.Errors++
+		}
+		if id := results[i].ResourceID; id != "" {
+			resources[results[i].Region+"\x00"+id] = true
+		}
+	}
+	cov.Resources = len(resources)
+	e.scan.Results = append(e.scan.Results, results...)
+	e.scan.Coverage = append(e.scan.Coverage, cov)
+	for _, f := range cov.Failures {
+		if f.Code == model.CodeCancelled {
+			e.scan.Scan.Cancelled = true
+		}
+	}
+}
+
+// cancelledScope evaluates a scope the scan did not finish because it was
+// cancelled: a gap with the code model.CodeCancelled and an ERROR result
+// per selected check of the scanner.
+func (e *evaluator) cancelledScope(sc check.Scanner, g inventory.ScanGap) {
+	failure := model.Failure{Part: "scope", Code: model.CodeCancelled, Error: cancelledMessage}
+	var results []model.Result
+	for _, m := range selectedChecks(sc, e.selected) {
+		results = append(results, errorResult(m, g.AccountID, g.Region, "not evaluated: "+cancelledMessage,
+			map[string]any{"error_code": model.CodeCancelled}))
+	}
+	cov := model.Coverage{AccountID: g.AccountID, Region: g.Region, Service: sc.Service(),
+		Status: model.CoverageError, Error: model.CodeCancelled + ": " + cancelledMessage, Failures: []model.Failure{failure}}
+	e.add(g.AccountID, results, cov)
+}
+
+// notCollected evaluates a scope of selected checks that the inventory did
+// not collect: a gap with the code check.NotCollectedCode and an ERROR
+// result per selected check of the scanner.
+func (e *evaluator) notCollected(sc check.Scanner, accountID, region string) {
+	const msg = "not collected in this inventory"
+	var results []model.Result
+	for _, m := range selectedChecks(sc, e.selected) {
+		results = append(results, errorResult(m, accountID, region, "not evaluated: "+msg,
+			map[string]any{"error_code": check.NotCollectedCode}))
+	}
+	cov := model.Coverage{AccountID: accountID, Region: region, Service: sc.Service(),
+		Status: model.CoverageError, Error: check.NotCollectedCode + ": " + msg,
+		Failures: []model.Failure{{Part: "scope", Code: check.NotCollectedCode, Error: msg}}}
+	e.add(accountID, results, cov)
+}
+
+// accountGap evaluates an account that could not be reached: one coverage
+// entry (service "account", region "global") and an ERROR result per
+// selected check.
+func (e *evaluator) accountGap(g inventory.ScanGap) {
+	var results []model.Result
+	for _, sc := range e.opts.Scanners {
+		for _, m := range selectedChecks(sc, e.selected) {
+			results = append(results, errorResult(m, g.AccountID, model.GlobalRegion,
+				fmt.Sprintf("not evaluated: the account could not be reached (%s): %s", g.Operation, g.Message),
+				map[string]any{"operation": g.Operation, "error_code": g.Code}))
+		}
+	}
+	cov := model.Coverage{AccountID: g.AccountID, Region: model.GlobalRegion, Service: model.ServiceAccount,
+		Status: model.CoverageError, Error: g.Operation + ": " + g.Message,
+		Failures: []model.Failure{{Part: "account", Operation: g.Operation, Code: g.Code, Error: g.Message}}}
+	e.add(g.AccountID, results, cov)
+}
+
+// regionGap evaluates a requested region the account cannot be scanned in:
 // one coverage entry (service "region") and an ERROR result per selected
 // regional check.
-func (r *runner) regionGap(account Account, u UnavailableRegion) {
+func (e *evaluator) regionGap(g inventory.ScanGap) {
 	var results []model.Result
-	for _, sc := range r.opts.Scanners {
+	for _, sc := range e.opts.Scanners {
 		if sc.Global() {
 			continue
 		}
-		for _, m := range r.selectedChecks(sc) {
-			results = append(results, errorResult(m, account.ID, u.Region, "not evaluated: "+u.Reason,
-				map[string]any{"error_code": u.Code}))
+		for _, m := range selectedChecks(sc, e.selected) {
+			results = append(results, errorResult(m, g.AccountID, g.Region, "not evaluated: "+g.Message,
+				map[string]any{"error_code": g.Code}))
 		}
 	}
-	cov := model.Coverage{AccountID: account.ID, Region: u.Region, Service: model.ServiceRegion,
-		Status: model.CoverageError, Error: u.Code + ": " + u.Reason,
-		Failures: []model.Failure{{Part: "region", Code: u.Code, Error: u.Reason}}}
-	r.collect(account, results, cov)
-	r.observer.ScopeDone(account.ID, u.Region, model.ServiceRegion, false)
+	cov := model.Coverage{AccountID: g.AccountID, Region: g.Region, Service: model.ServiceRegion,
+		Status: model.CoverageError, Error: g.Code + ": " + g.Message,
+		Failures: []model.Failure{{Part: "region", Code: g.Code, Error: g.Message}}}
+	e.add(g.AccountID, results, cov)
 }
 
 // selectedChecks returns the metadata of the scanner's selected checks.
-func (r *runner) selectedChecks(sc check.Scanner) []check.Meta {
+func selectedChecks(sc check.Scanner, selected map[string]bool) []check.Meta {
 	var out []check.Meta
 	for _, m := range sc.Checks() {
-		if r.selected[m.ID] {
+		if selected[m.ID] {
 			out = append(out, m)
 		}
 	}

@@ -29,16 +29,42 @@ func (s stub) Checks() []check.Meta {
 	return []check.Meta{{ID: s.name + "-a-b", Service: s.name, Severity: model.SeverityHigh, Family: model.FamilyPublicExposure, ResourceType: "T"}}
 }
 func (s stub) Scan(ctx context.Context, scope check.Scope, selected map[string]bool) ([]model.Result, model.Coverage) {
-	if s.hook != nil {
-		s.hook(ctx, scope)
+	return s.service().Scan(ctx, scope, selected)
+}
+func (s stub) CollectSnapshot(ctx context.Context, scope check.Scope, selected map[string]bool) check.Snapshot {
+	return s.service().CollectSnapshot(ctx, scope, selected)
+}
+func (s stub) Evaluate(snap check.Snapshot, selected map[string]bool, p check.Params) ([]model.Result, model.Coverage) {
+	return s.service().Evaluate(snap, selected, p)
+}
+
+// stubInventory is the stub's inventory: the resources of the scope.
+type stubInventory struct{ Resources []string }
+
+// service is the stub as a check.Service: its collector calls the hook and
+// records the cancellation of ctx as a gap.
+func (s stub) service() check.Service[stubInventory] {
+	return check.Service[stubInventory]{
+		Name: s.name, IsGlobal: s.global,
+		Collect: func(ctx context.Context, scope check.Scope, gaps *check.Gaps) *stubInventory {
+			if s.hook != nil {
+				s.hook(ctx, scope)
+			}
+			if ctx.Err() != nil {
+				gaps.Add("resources", "List", "", ctx.Err())
+				return &stubInventory{}
+			}
+			return &stubInventory{Resources: []string{"r-" + scope.Region}}
+		},
+		List: []check.Check[stubInventory]{{Meta: s.Checks()[0], Needs: []string{"resources"},
+			Eval: func(inv *stubInventory) []check.Finding {
+				var out []check.Finding
+				for _, r := range inv.Resources {
+					out = append(out, check.Pass(r, "", "", nil))
+				}
+				return out
+			}}},
 	}
-	cov := model.Coverage{AccountID: scope.AccountID, Region: scope.Region, Service: s.name, Status: model.CoverageOK}
-	if ctx.Err() != nil {
-		cov.Status, cov.Error = model.CoverageError, ctx.Err().Error()
-		return nil, cov
-	}
-	return []model.Result{{CheckID: s.name + "-a-b", Status: model.StatusPass, AccountID: scope.AccountID, Region: scope.Region,
-		Service: s.name, ResourceID: "r-" + scope.Region, Fingerprint: "f"}}, cov
 }
 
 // counter is an Observer that counts its calls.

@@ -35,10 +35,10 @@ import (
 	"strings"
 )
 
-// Services are the services posture scans, by their SDK module name
+// services are the services posture scans, by their SDK module name
 // (scanners' Service() names are the same). A test keeps the list equal to
 // the scanner registry's.
-var Services = []string{"acm", "cloudtrail", "dynamodb", "ec2", "efs", "elasticache", "iam", "kinesis", "kms",
+var services = []string{"acm", "cloudtrail", "dynamodb", "ec2", "efs", "elasticache", "iam", "kinesis", "kms",
 	"lambda", "rds", "redshift", "s3", "secretsmanager", "sns", "sqs"}
 
 const sdk = "github.com/aws/aws-sdk-go-v2"
@@ -95,7 +95,7 @@ func Generate() ([]byte, error) {
 	fmt.Fprintf(&b, "// availabilitySource names the endpoint metadata notOffered was read from.\n")
 	versions := []string{"aws-sdk-go-v2 " + core.Version}
 	var body bytes.Buffer
-	for _, svc := range Services {
+	for _, svc := range services {
 		m, err := locate(sdk + "/service/" + svc)
 		if err != nil {
 			return nil, err

@@ -28,7 +28,7 @@ func TestTableIsCurrent(t *testing.T) {
 	}
 }
 
-// TestServicesAreTheScanners keeps Services equal to the services of the
+// TestServicesAreTheScanners keeps services equal to the services of the
 // scanner registry, so every scanned service has its availability.
 func TestServicesAreTheScanners(t *testing.T) {
 	var names []string
@@ -37,8 +37,8 @@ func TestServicesAreTheScanners(t *testing.T) {
 	}
 	slices.Sort(names)
 	names = slices.Compact(names)
-	if !slices.Equal(names, Services) {
-		t.Errorf("scanners %v, table services %v", names, Services)
+	if !slices.Equal(names, services) {
+		t.Errorf("scanners %v, table services %v", names, services)
 	}
 }
 

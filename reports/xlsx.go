@@ -581,6 +581,12 @@ type canonicalZip struct {
 	cur   *zipPart
 	fw    *flate.Writer
 	err   error
+
+	// rows writes the rows of the part named rowsPart, which excelize
+	// streams with its header row alone (see spliceRows).
+	rowsPart string
+	rows     func(io.Writer) error
+	rowsDone bool
 }
 
 type zipPart struct {
@@ -589,9 +595,15 @@ type zipPart struct {
 	crc  hash.Hash32
 	size uint64
 	fw   *flate.Writer
+	// held is the part as excelize writes it, while its rows are to be
+	// inserted.
+	held *bytes.Buffer
 }
 
 func (p *zipPart) Write(b []byte) (int, error) {
+	if p.held != nil {
+		return p.held.Write(b)
+	}
 	p.crc.Write(b)
 	p.size += uint64(len(b))
 	return p.fw.Write(b)
@@ -615,6 +627,12 @@ func (z *canonicalZip) Create(name string) (io.Writer, error) {
 		z.fw.Reset(&p.data)
 	}
 	p.fw = z.fw
+	if name == z.rowsPart && z.rows != nil {
+		if z.rowsDone {
+			return nil, fmt.Errorf("archive entry %s written twice", name)
+		}
+		p.held = &bytes.Buffer{}
+	}
 	z.cur = p
 	z.parts = append(z.parts, p)
 	return p, nil
@@ -628,10 +646,18 @@ func (z *canonicalZip) Close() error { return z.finish() }
 
 func (z *canonicalZip) finish() error {
 	if z.cur != nil {
-		if err := z.cur.fw.Close(); err != nil {
+		p := z.cur
+		z.cur = nil
+		if held := p.held; held != nil {
+			p.held = nil
+			z.rowsDone = true
+			if err := spliceRows(p, held.Bytes(), z.rows); err != nil {
+				return fmt.Errorf("archive entry %s: %w", p.name, err)
+			}
+		}
+		if err := p.fw.Close(); err != nil {
 			return err
 		}
-		z.cur = nil
 	}
 	return nil
 }
@@ -640,6 +666,9 @@ func (z *canonicalZip) finish() error {
 func (z *canonicalZip) writeTo(w io.Writer, mod time.Time) error {
 	if err := z.finish(); err != nil {
 		return err
+	}
+	if z.rows != nil && !z.rowsDone {
+		return fmt.Errorf("archive entry %s was not written", z.rowsPart)
 	}
 	parts := append([]*zipPart{}, z.parts...)
 	sort.Slice(parts, func(i, j int) bool {

@@ -1,8 +1,6 @@
 package reports
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -519,7 +517,6 @@ func (b *workbook) controls(index int, fw model.Framework) error {
 // ---- Findings -----------------------------------------------------------------
 
 func (b *workbook) findings() error {
-	scan := b.scan
 	sw, err := b.f.NewStreamWriter(sheetFindings)
 	if err != nil {
 		return err
@@ -533,47 +530,13 @@ func (b *workbook) findings() error {
 	if err := sw.SetRow("A1", b.streamHeader(findingsHeader...)); err != nil {
 		return err
 	}
-	var evBuf bytes.Buffer
-	enc := json.NewEncoder(&evBuf)
-	enc.SetEscapeHTML(false)
-	row := make([]any, len(findingsHeader))
-	for k, i := range b.order {
-		r := &scan.Results[i]
-		evidence := ""
-		if r.Evidence != nil {
-			evBuf.Reset()
-			if err := enc.Encode(r.Evidence); err != nil {
-				return fmt.Errorf("results[%d] evidence: %w", i, err)
-			}
-			evidence = strings.TrimSuffix(evBuf.String(), "\n")
-		}
-		firstSeen := ""
-		if r.FirstSeen != nil {
-			firstSeen = rfc3339UTC(*r.FirstSeen)
-		}
-		row[0] = i
-		row[1] = b.cell(r.CheckID)
-		row[2] = b.cell(b.titles[r.CheckID])
-		row[3] = excelize.Cell{Value: string(r.Status), StyleID: b.st.status[string(r.Status)]}
-		row[4] = b.cell(string(r.Severity))
-		row[5] = b.cell(string(r.Family))
-		row[6] = b.cell(r.AccountID)
-		row[7] = b.cell(r.AccountName)
-		row[8] = b.cell(r.Region)
-		row[9] = b.cell(r.Service)
-		row[10] = b.cell(r.ResourceType)
-		row[11] = b.cell(r.ResourceID)
-		row[12] = b.cell(r.ResourceARN)
-		row[13] = b.cell(r.Message)
-		row[14] = b.cell(evidence)
-		row[15] = b.cell(strings.Join(r.Controls, "; "))
-		row[16] = b.cell(r.WaiverID)
-		row[17] = b.cell(firstSeen)
-		row[18] = b.cell(r.Fingerprint)
-		if err := sw.SetRow(cellName(1, k+2), row); err != nil {
-			return fmt.Errorf("row %d: %w", k+2, err)
-		}
+	// The rows are written by findingsRows when the part is archived (see
+	// xlsx_findings.go).
+	part, err := b.findingsPart()
+	if err != nil {
+		return err
 	}
+	b.zip.rowsPart, b.zip.rows = part, b.newFindingsRows().writeTo
 	last := len(b.order) + 1
 	if last < 2 {
 		last = 2

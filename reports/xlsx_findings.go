@@ -1,0 +1,304 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// The Findings sheet holds one row per result: 1.9 million cells for 100,000
+// results, most of the workbook's bytes. excelize's StreamWriter spends more
+// time per cell (interface values, encoding/xml escaping, a string per cell
+// reference) than the rest of the workbook takes, so the rows are written
+// here instead: excelize streams the sheet with only its header row (and the
+// column widths, the frozen pane and the table over the full range), and
+// canonicalZip inserts the rows before that part's </sheetData> when it
+// archives it. The cells are written exactly as the StreamWriter writes them
+// (inline strings, the same escaping, the same style IDs), so the workbook's
+// bytes do not depend on which of the two wrote them.
+
+// findingsRows writes the rows of the Findings sheet, from row 2, as
+// worksheet XML.
+type findingsRows struct {
+	b       *workbook
+	buf     []byte
+	evBuf   bytes.Buffer
+	enc     *json.Encoder
+	joined  map[controlsKey]string
+	seenAt  time.Time
+	seenStr string
+}
+
+// controlsKey identifies a result's Controls slice: the results of a check
+// usually share one.
+type controlsKey struct {
+	first *string
+	n     int
+}
+
+// findingsColumns are the column letters of the Findings sheet.
+const findingsColumns = "ABCDEFGHIJKLMNOPQRS"
+
+// flushAt is the size at which the row buffer is handed to the archive.
+const flushAt = 256 << 10
+
+func (b *workbook) newFindingsRows() *findingsRows {
+	fr := &findingsRows{b: b, joined: map[controlsKey]string{}}
+	fr.enc = json.NewEncoder(&fr.evBuf)
+	fr.enc.SetEscapeHTML(false)
+	return fr
+}
+
+// writeTo writes every Findings row to w.
+func (fr *findingsRows) writeTo(w io.Writer) error {
+	if len(findingsHeader) != len(findingsColumns) {
+		return errors.New("findings: header and columns disagree")
+	}
+	b := fr.b
+	scan := b.scan
+	fr.buf = fr.buf[:0]
+	for k, i := range b.order {
+		r := &scan.Results[i]
+		row := k + 2
+		evidence := ""
+		if r.Evidence != nil {
+			fr.evBuf.Reset()
+			if err := fr.enc.Encode(r.Evidence); err != nil {
+				return fmt.Errorf("results[%d] evidence: %w", i, err)
+			}
+			evidence = strings.TrimSuffix(fr.evBuf.String(), "\n")
+		}
+		firstSeen := ""
+		if r.FirstSeen != nil {
+			if fr.seenStr == "" || !r.FirstSeen.Equal(fr.seenAt) {
+				fr.seenAt, fr.seenStr = *r.FirstSeen, rfc3339UTC(*r.FirstSeen)
+			}
+			firstSeen = fr.seenStr
+		}
+		buf := fr.buf
+		buf = append(buf, `<row r="`...)
+		buf = strconv.AppendInt(buf, int64(row), 10)
+		buf = append(buf, `">`...)
+		buf = appendCellStart(buf, 0, row, 0)
+		buf = append(buf, `><v>`...)
+		buf = strconv.AppendInt(buf, int64(i), 10)
+		buf = append(buf, `</v></c>`...)
+		buf = fr.text(buf, 1, row, r.CheckID)
+		buf = fr.text(buf, 2, row, b.titles[r.CheckID])
+		buf = appendInlineStr(buf, 3, row, b.st.status[string(r.Status)], string(r.Status))
+		buf = fr.text(buf, 4, row, string(r.Severity))
+		buf = fr.text(buf, 5, row, string(r.Family))
+		buf = fr.text(buf, 6, row, r.AccountID)
+		buf = fr.text(buf, 7, row, r.AccountName)
+		buf = fr.text(buf, 8, row, r.Region)
+		buf = fr.text(buf, 9, row, r.Service)
+		buf = fr.text(buf, 10, row, r.ResourceType)
+		buf = fr.text(buf, 11, row, r.ResourceID)
+		buf = fr.text(buf, 12, row, r.ResourceARN)
+		buf = fr.text(buf, 13, row, r.Message)
+		buf = fr.text(buf, 14, row, evidence)
+		buf = fr.text(buf, 15, row, fr.controls(r.Controls))
+		buf = fr.text(buf, 16, row, r.WaiverID)
+		buf = fr.text(buf, 17, row, firstSeen)
+		buf = fr.text(buf, 18, row, r.Fingerprint)
+		buf = append(buf, `</row>`...)
+		fr.buf = buf
+		if len(buf) >= flushAt {
+			if _, err := w.Write(buf); err != nil {
+				return err
+			}
+			fr.buf = buf[:0]
+		}
+	}
+	if len(fr.buf) > 0 {
+		if _, err := w.Write(fr.buf); err != nil {
+			return err
+		}
+	}
+	fr.buf = nil
+	return nil
+}
+
+// controls is the controls column: the result's controls joined by "; ".
+func (fr *findingsRows) controls(c []string) string {
+	if len(c) == 0 {
+		return ""
+	}
+	key := controlsKey{&c[0], len(c)}
+	s, ok := fr.joined[key]
+	if !ok {
+		s = strings.Join(c, "; ")
+		fr.joined[key] = s
+	}
+	return s
+}
+
+// text appends the text cell of s at column col (from 0), as workbook.cell
+// and workbook.text make it: no cell when s is empty, clipped to the cell
+// limit, with the quote-prefix style when it starts like a formula.
+func (fr *findingsRows) text(buf []byte, col, row int, s string) []byte {
+	if s == "" {
+		return buf
+	}
+	s = clip(s)
+	style := 0
+	if looksLikeFormula(s) {
+		style = fr.b.st.quote
+	}
+	return appendInlineStr(buf, col, row, style, s)
+}
+
+// appendCellStart appends `<c r="REF"` and the style attribute, leaving the
+// start tag open.
+func appendCellStart(buf []byte, col, row, style int) []byte {
+	buf = append(buf, `<c r="`...)
+	buf = append(buf, findingsColumns[col])
+	buf = strconv.AppendInt(buf, int64(row), 10)
+	buf = append(buf, '"')
+	if style != 0 {
+		buf = append(buf, ` s="`...)
+		buf = strconv.AppendInt(buf, int64(style), 10)
+		buf = append(buf, '"')
+	}
+	return buf
+}
+
+// appendInlineStr appends an inline string cell, as excelize's StreamWriter
+// writes one: xml:space="preserve" when the value starts or ends with white
+// space.
+func appendInlineStr(buf []byte, col, row, style int, s string) []byte {
+	buf = appendCellStart(buf, col, row, style)
+	buf = append(buf, ` t="inlineStr"><is><t`...)
+	if s != "" && (isXMLSpace(s[0]) || isXMLSpace(s[len(s)-1])) {
+		buf = append(buf, ` xml:space="preserve"`...)
+	}
+	buf = append(buf, '>')
+	buf = appendXMLText(buf, s)
+	return append(buf, `</t></is></c>`...)
+}
+
+func isXMLSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// appendXMLText appends s as the character data of an element, as excelize
+// stores a cell's text: the markup characters and tab and carriage return
+// as character references, line feeds as they are, each character XML 1.0
+// forbids (and each byte that is not UTF-8) as U+FFFD, and the underscore
+// that starts a literal _xHHHH_ escaped as _x005F_, so that reading the
+// cell back does not decode it.
+func appendXMLText(buf []byte, s string) []byte {
+	last := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if !xmlSpecial[c] {
+			i++
+			continue
+		}
+		var esc string
+		width := 1
+		switch {
+		case c == '&':
+			esc = "&amp;"
+		case c == '<':
+			esc = "&lt;"
+		case c == '>':
+			esc = "&gt;"
+		case c == '"':
+			esc = "&#34;"
+		case c == '\'':
+			esc = "&#39;"
+		case c == '\t':
+			esc = "&#x9;"
+		case c == '\r':
+			esc = "&#xD;"
+		case c < 0x20:
+			esc = "\uFFFD"
+		case c == '_':
+			if isBstrEscape(s[i:]) {
+				buf = append(buf, s[last:i]...)
+				buf = append(buf, "_x005F"...)
+				last = i
+			}
+		default: // c >= utf8.RuneSelf
+			r, n := utf8.DecodeRuneInString(s[i:])
+			width = n
+			if (r == utf8.RuneError && n == 1) || !isXMLChar(r) {
+				esc = "\uFFFD"
+			}
+		}
+		if esc != "" {
+			buf = append(buf, s[last:i]...)
+			buf = append(buf, esc...)
+			last = i + width
+		}
+		i += width
+	}
+	return append(buf, s[last:]...)
+}
+
+// xmlSpecial marks the bytes appendXMLText looks at: everything but
+// printable ASCII other than the markup characters, the underscore, and the
+// line feed.
+var xmlSpecial = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c < 0x20 && c != '\n' || c >= utf8.RuneSelf || strings.IndexByte(`&<>"'_`, byte(c)) >= 0
+	}
+	return t
+}()
+
+// isXMLChar reports whether XML 1.0 allows r (at or above U+0020).
+func isXMLChar(r rune) bool {
+	return r <= 0xD7FF || (r >= 0xE000 && r <= 0xFFFD) || (r >= 0x10000 && r <= utf8.MaxRune)
+}
+
+// isBstrEscape reports whether s starts with _xHHHH_. (excelize's
+// StreamWriter drops such a sequence naming a surrogate; escaping it keeps
+// it.)
+func isBstrEscape(s string) bool {
+	if len(s) < 7 || s[1] != 'x' || s[6] != '_' {
+		return false
+	}
+	for _, c := range []byte(s[2:6]) {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// sheetDataEnd is where the rows of a streamed sheet end.
+var sheetDataEnd = []byte("</sheetData>")
+
+// spliceRows writes the worksheet part streamed by excelize, with the rows
+// written by rows inserted after its header row, to w. The part must hold
+// exactly that one row.
+func spliceRows(w io.Writer, part []byte, rows func(io.Writer) error) error {
+	end := bytes.Index(part, sheetDataEnd)
+	if end < 0 || bytes.Count(part, []byte("<row ")) != 1 || !bytes.Contains(part, []byte(`<row r="1"`)) ||
+		!bytes.HasSuffix(part[:end], []byte("</row>")) {
+		return errors.New("the streamed sheet is not a header row alone")
+	}
+	if _, err := w.Write(part[:end]); err != nil {
+		return err
+	}
+	if err := rows(w); err != nil {
+		return err
+	}
+	_, err := w.Write(part[end:])
+	return err
+}
+
+// findingsPart is the archive path of the Findings sheet.
+func (b *workbook) findingsPart() (string, error) {
+	for id, name := range b.f.GetSheetMap() {
+		if name == sheetFindings {
+			return "xl/worksheets/sheet" + strconv.Itoa(id) + ".xml", nil
+		}
+	}
+	return "", errors.New("no Findings sheet")
+}

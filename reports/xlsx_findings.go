@@ -2,12 +2,13 @@ package reports
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -24,12 +25,17 @@ import (
 // bytes do not depend on which of the two wrote them.
 
 // findingsRows writes the rows of the Findings sheet, from row 2, as
-// worksheet XML.
+// worksheet XML. Rows are made in chunks by one goroutine per processor
+// and written in order.
 type findingsRows struct {
+	b *workbook
+}
+
+// rowMaker makes rows: one per goroutine.
+type rowMaker struct {
 	b       *workbook
-	buf     []byte
-	evBuf   bytes.Buffer
-	enc     *json.Encoder
+	ev      []byte
+	enc     *evidenceEncoder
 	joined  map[controlsKey]string
 	seenAt  time.Time
 	seenStr string
@@ -45,14 +51,21 @@ type controlsKey struct {
 // findingsColumns are the column letters of the Findings sheet.
 const findingsColumns = "ABCDEFGHIJKLMNOPQRS"
 
-// flushAt is the size at which the row buffer is handed to the archive.
-const flushAt = 256 << 10
+// rowsPerChunk is the number of rows a goroutine makes at a time.
+const rowsPerChunk = 512
 
-func (b *workbook) newFindingsRows() *findingsRows {
-	fr := &findingsRows{b: b, joined: map[controlsKey]string{}}
-	fr.enc = json.NewEncoder(&fr.evBuf)
-	fr.enc.SetEscapeHTML(false)
-	return fr
+func (b *workbook) newFindingsRows() *findingsRows { return &findingsRows{b: b} }
+
+func (b *workbook) newRowMaker() *rowMaker {
+	m := &rowMaker{b: b, joined: map[controlsKey]string{}}
+	m.enc = newEvidenceEncoder()
+	return m
+}
+
+// chunk is the XML of rows made by a rowMaker, or why it could not be made.
+type chunk struct {
+	xml []byte
+	err error
 }
 
 // writeTo writes every Findings row to w.
@@ -61,27 +74,88 @@ func (fr *findingsRows) writeTo(w io.Writer) error {
 		return errors.New("findings: header and columns disagree")
 	}
 	b := fr.b
+	n := len(b.order)
+	chunks := (n + rowsPerChunk - 1) / rowsPerChunk
+	workers := min(runtime.GOMAXPROCS(0), chunks)
+	out := make([]chan chunk, chunks)
+	for j := range out {
+		out[j] = make(chan chunk, 1)
+	}
+	// A worker takes a token before it takes the next chunk, and the
+	// writer returns it once the chunk is written: at most len(tokens)
+	// chunks are held, and the next one to write always has a token.
+	tokens := make(chan struct{}, 2*workers)
+	free := make(chan []byte, 2*workers)
+	done := make(chan struct{})
+	defer close(done)
+	var next atomic.Int64
+	for range workers {
+		go func() {
+			m := b.newRowMaker()
+			for {
+				select {
+				case tokens <- struct{}{}:
+				case <-done:
+					return
+				}
+				j := int(next.Add(1) - 1)
+				if j >= chunks {
+					return
+				}
+				var buf []byte
+				select {
+				case buf = <-free:
+				default:
+				}
+				from := j * rowsPerChunk
+				buf, err := m.appendRows(buf[:0], from, min(from+rowsPerChunk, n))
+				out[j] <- chunk{buf, err}
+				if err != nil {
+					return
+				}
+			}
+		}()
+	}
+	for j := range chunks {
+		c := <-out[j]
+		if c.err != nil {
+			return c.err
+		}
+		if _, err := w.Write(c.xml); err != nil {
+			return err
+		}
+		select {
+		case free <- c.xml:
+		default:
+		}
+		<-tokens
+	}
+	return nil
+}
+
+// appendRows appends the rows of b.order[from:to] to buf.
+func (m *rowMaker) appendRows(buf []byte, from, to int) ([]byte, error) {
+	b := m.b
 	scan := b.scan
-	fr.buf = fr.buf[:0]
-	for k, i := range b.order {
+	for k := from; k < to; k++ {
+		i := b.order[k]
 		r := &scan.Results[i]
 		row := k + 2
 		evidence := ""
 		if r.Evidence != nil {
-			fr.evBuf.Reset()
-			if err := fr.enc.Encode(r.Evidence); err != nil {
-				return fmt.Errorf("results[%d] evidence: %w", i, err)
+			var err error
+			if m.ev, err = m.enc.appendJSON(m.ev[:0], r.Evidence); err != nil {
+				return buf, fmt.Errorf("results[%d] evidence: %w", i, err)
 			}
-			evidence = strings.TrimSuffix(fr.evBuf.String(), "\n")
+			evidence = string(m.ev)
 		}
 		firstSeen := ""
 		if r.FirstSeen != nil {
-			if fr.seenStr == "" || !r.FirstSeen.Equal(fr.seenAt) {
-				fr.seenAt, fr.seenStr = *r.FirstSeen, rfc3339UTC(*r.FirstSeen)
+			if m.seenStr == "" || !r.FirstSeen.Equal(m.seenAt) {
+				m.seenAt, m.seenStr = *r.FirstSeen, rfc3339UTC(*r.FirstSeen)
 			}
-			firstSeen = fr.seenStr
+			firstSeen = m.seenStr
 		}
-		buf := fr.buf
 		buf = append(buf, `<row r="`...)
 		buf = strconv.AppendInt(buf, int64(row), 10)
 		buf = append(buf, `">`...)
@@ -89,52 +163,39 @@ func (fr *findingsRows) writeTo(w io.Writer) error {
 		buf = append(buf, `><v>`...)
 		buf = strconv.AppendInt(buf, int64(i), 10)
 		buf = append(buf, `</v></c>`...)
-		buf = fr.text(buf, 1, row, r.CheckID)
-		buf = fr.text(buf, 2, row, b.titles[r.CheckID])
+		buf = m.text(buf, 1, row, r.CheckID)
+		buf = m.text(buf, 2, row, b.titles[r.CheckID])
 		buf = appendInlineStr(buf, 3, row, b.st.status[string(r.Status)], string(r.Status))
-		buf = fr.text(buf, 4, row, string(r.Severity))
-		buf = fr.text(buf, 5, row, string(r.Family))
-		buf = fr.text(buf, 6, row, r.AccountID)
-		buf = fr.text(buf, 7, row, r.AccountName)
-		buf = fr.text(buf, 8, row, r.Region)
-		buf = fr.text(buf, 9, row, r.Service)
-		buf = fr.text(buf, 10, row, r.ResourceType)
-		buf = fr.text(buf, 11, row, r.ResourceID)
-		buf = fr.text(buf, 12, row, r.ResourceARN)
-		buf = fr.text(buf, 13, row, r.Message)
-		buf = fr.text(buf, 14, row, evidence)
-		buf = fr.text(buf, 15, row, fr.controls(r.Controls))
-		buf = fr.text(buf, 16, row, r.WaiverID)
-		buf = fr.text(buf, 17, row, firstSeen)
-		buf = fr.text(buf, 18, row, r.Fingerprint)
+		buf = m.text(buf, 4, row, string(r.Severity))
+		buf = m.text(buf, 5, row, string(r.Family))
+		buf = m.text(buf, 6, row, r.AccountID)
+		buf = m.text(buf, 7, row, r.AccountName)
+		buf = m.text(buf, 8, row, r.Region)
+		buf = m.text(buf, 9, row, r.Service)
+		buf = m.text(buf, 10, row, r.ResourceType)
+		buf = m.text(buf, 11, row, r.ResourceID)
+		buf = m.text(buf, 12, row, r.ResourceARN)
+		buf = m.text(buf, 13, row, r.Message)
+		buf = m.text(buf, 14, row, evidence)
+		buf = m.text(buf, 15, row, m.controls(r.Controls))
+		buf = m.text(buf, 16, row, r.WaiverID)
+		buf = m.text(buf, 17, row, firstSeen)
+		buf = m.text(buf, 18, row, r.Fingerprint)
 		buf = append(buf, `</row>`...)
-		fr.buf = buf
-		if len(buf) >= flushAt {
-			if _, err := w.Write(buf); err != nil {
-				return err
-			}
-			fr.buf = buf[:0]
-		}
 	}
-	if len(fr.buf) > 0 {
-		if _, err := w.Write(fr.buf); err != nil {
-			return err
-		}
-	}
-	fr.buf = nil
-	return nil
+	return buf, nil
 }
 
 // controls is the controls column: the result's controls joined by "; ".
-func (fr *findingsRows) controls(c []string) string {
+func (m *rowMaker) controls(c []string) string {
 	if len(c) == 0 {
 		return ""
 	}
 	key := controlsKey{&c[0], len(c)}
-	s, ok := fr.joined[key]
+	s, ok := m.joined[key]
 	if !ok {
 		s = strings.Join(c, "; ")
-		fr.joined[key] = s
+		m.joined[key] = s
 	}
 	return s
 }
@@ -142,14 +203,14 @@ func (fr *findingsRows) controls(c []string) string {
 // text appends the text cell of s at column col (from 0), as workbook.cell
 // and workbook.text make it: no cell when s is empty, clipped to the cell
 // limit, with the quote-prefix style when it starts like a formula.
-func (fr *findingsRows) text(buf []byte, col, row int, s string) []byte {
+func (m *rowMaker) text(buf []byte, col, row int, s string) []byte {
 	if s == "" {
 		return buf
 	}
 	s = clip(s)
 	style := 0
 	if looksLikeFormula(s) {
-		style = fr.b.st.quote
+		style = m.b.st.quote
 	}
 	return appendInlineStr(buf, col, row, style, s)
 }

@@ -591,7 +591,7 @@ type canonicalZip struct {
 
 type zipPart struct {
 	name string
-	data bytes.Buffer // deflated
+	data blockBuffer // deflated
 	crc  hash.Hash32
 	size uint64
 	fw   *flate.Writer
@@ -688,7 +688,7 @@ func (z *canonicalZip) writeTo(w io.Writer, mod time.Time) error {
 			Name:               p.name,
 			Method:             zip.Deflate,
 			CRC32:              p.crc.Sum32(),
-			CompressedSize64:   uint64(p.data.Len()),
+			CompressedSize64:   uint64(p.data.size),
 			UncompressedSize64: p.size,
 			ModifiedDate:       date,
 			ModifiedTime:       clock,
@@ -696,14 +696,42 @@ func (z *canonicalZip) writeTo(w io.Writer, mod time.Time) error {
 		if err != nil {
 			return fmt.Errorf("archive entry %s: %w", p.name, err)
 		}
-		if _, err := dst.Write(p.data.Bytes()); err != nil {
-			return fmt.Errorf("archive entry %s: %w", p.name, err)
+		for _, blk := range p.data.blocks {
+			if _, err := dst.Write(blk); err != nil {
+				return fmt.Errorf("archive entry %s: %w", p.name, err)
+			}
 		}
 	}
 	if err := zw.Close(); err != nil {
 		return fmt.Errorf("close workbook archive: %w", err)
 	}
 	return nil
+}
+
+// blockBuffer is a buffer of fixed-size blocks: unlike a bytes.Buffer it
+// never copies what it holds to grow, which for the deflated Findings sheet
+// (tens of MB) saves as much garbage again at the peak of memory.
+type blockBuffer struct {
+	blocks [][]byte
+	size   int
+}
+
+const blockSize = 256 << 10
+
+func (b *blockBuffer) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		if len(b.blocks) == 0 || len(b.blocks[len(b.blocks)-1]) == blockSize {
+			b.blocks = append(b.blocks, make([]byte, 0, min(blockSize, max(len(p), 4<<10))))
+		}
+		last := &b.blocks[len(b.blocks)-1]
+		room := blockSize - len(*last)
+		k := min(room, len(p))
+		*last = append(*last, p[:k]...)
+		p = p[k:]
+		b.size += k
+	}
+	return n, nil
 }
 
 // msDosTime converts t to the MS-DOS date and time of a zip header (2 s

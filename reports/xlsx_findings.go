@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
+
+	"github.com/xuri/excelize/v2"
 )
 
 // The Findings sheet holds one row per result: 1.9 million cells for 100,000
@@ -141,13 +143,12 @@ func (m *rowMaker) appendRows(buf []byte, from, to int) ([]byte, error) {
 		i := b.order[k]
 		r := &scan.Results[i]
 		row := k + 2
-		evidence := ""
+		m.ev = m.ev[:0]
 		if r.Evidence != nil {
 			var err error
-			if m.ev, err = m.enc.appendJSON(m.ev[:0], r.Evidence); err != nil {
+			if m.ev, err = m.enc.appendJSON(m.ev, r.Evidence); err != nil {
 				return buf, fmt.Errorf("results[%d] evidence: %w", i, err)
 			}
-			evidence = string(m.ev)
 		}
 		firstSeen := ""
 		if r.FirstSeen != nil {
@@ -176,7 +177,11 @@ func (m *rowMaker) appendRows(buf []byte, from, to int) ([]byte, error) {
 		buf = m.text(buf, 11, row, r.ResourceID)
 		buf = m.text(buf, 12, row, r.ResourceARN)
 		buf = m.text(buf, 13, row, r.Message)
-		buf = m.text(buf, 14, row, evidence)
+		if len(m.ev) > excelize.TotalCellChars {
+			buf = m.text(buf, 14, row, string(m.ev))
+		} else if len(m.ev) > 0 {
+			buf = m.textUnclipped(buf, 14, row, m.ev)
+		}
 		buf = m.text(buf, 15, row, m.controls(r.Controls))
 		buf = m.text(buf, 16, row, r.WaiverID)
 		buf = m.text(buf, 17, row, firstSeen)
@@ -215,6 +220,15 @@ func (m *rowMaker) text(buf []byte, col, row int, s string) []byte {
 	return appendInlineStr(buf, col, row, style, s)
 }
 
+// textUnclipped is text for a value short enough to need no clipping.
+func (m *rowMaker) textUnclipped(buf []byte, col, row int, s []byte) []byte {
+	style := 0
+	if s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r' {
+		style = m.b.st.quote
+	}
+	return appendInlineStr(buf, col, row, style, s)
+}
+
 // appendCellStart appends `<c r="REF"` and the style attribute, leaving the
 // start tag open.
 func appendCellStart(buf []byte, col, row, style int) []byte {
@@ -233,10 +247,10 @@ func appendCellStart(buf []byte, col, row, style int) []byte {
 // appendInlineStr appends an inline string cell, as excelize's StreamWriter
 // writes one: xml:space="preserve" when the value starts or ends with white
 // space.
-func appendInlineStr(buf []byte, col, row, style int, s string) []byte {
+func appendInlineStr[T string | []byte](buf []byte, col, row, style int, s T) []byte {
 	buf = appendCellStart(buf, col, row, style)
 	buf = append(buf, ` t="inlineStr"><is><t`...)
-	if s != "" && (isXMLSpace(s[0]) || isXMLSpace(s[len(s)-1])) {
+	if len(s) > 0 && (isXMLSpace(s[0]) || isXMLSpace(s[len(s)-1])) {
 		buf = append(buf, ` xml:space="preserve"`...)
 	}
 	buf = append(buf, '>')
@@ -252,7 +266,7 @@ func isXMLSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c ==
 // forbids (and each byte that is not UTF-8) as U+FFFD, and the underscore
 // that starts a literal _xHHHH_ escaped as _x005F_, so that reading the
 // cell back does not decode it.
-func appendXMLText(buf []byte, s string) []byte {
+func appendXMLText[T string | []byte](buf []byte, s T) []byte {
 	last := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -286,7 +300,7 @@ func appendXMLText(buf []byte, s string) []byte {
 				last = i
 			}
 		default: // c >= utf8.RuneSelf
-			r, n := utf8.DecodeRuneInString(s[i:])
+			r, n := utf8.DecodeRuneInString(string(s[i:min(i+utf8.UTFMax, len(s))]))
 			width = n
 			if (r == utf8.RuneError && n == 1) || !isXMLChar(r) {
 				esc = "\uFFFD"
@@ -320,11 +334,12 @@ func isXMLChar(r rune) bool {
 // isBstrEscape reports whether s starts with _xHHHH_. (excelize's
 // StreamWriter drops such a sequence naming a surrogate; escaping it keeps
 // it.)
-func isBstrEscape(s string) bool {
+func isBstrEscape[T string | []byte](s T) bool {
 	if len(s) < 7 || s[1] != 'x' || s[6] != '_' {
 		return false
 	}
-	for _, c := range []byte(s[2:6]) {
+	for k := 2; k < 6; k++ {
+		c := s[k]
 		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
 			return false
 		}

@@ -112,6 +112,13 @@ func WritePackage(dir string, in Input, writers []Writer, opts PackageOptions) (
 			return nil, err
 		}
 		in.Scan = scan
+		// The PDF and XLSX reports print the hash of scan.json: compute it
+		// once for all of them.
+		if in.ScanSHA256 == "" {
+			if in.ScanSHA256, err = scanSHA256(scan); err != nil {
+				return nil, err
+			}
+		}
 	}
 	paths, err := WriteDir(dir, in, writers)
 	if err != nil {

@@ -520,3 +520,33 @@ func TestPackageOfALiveScanRerendersByteForByte(t *testing.T) {
 		t.Errorf("evidence not in its read-back form (keys sorted):\n%s", original)
 	}
 }
+
+// TestWritePackagePrintsTheHashOfItsScanJSON: WritePackage hashes scan.json
+// once for the reports (Input.ScanSHA256); the hash the workbook's About
+// sheet and each PDF cover print is that of the scan.json file in the
+// package, and a hash given in Input is the one printed.
+func TestWritePackagePrintsTheHashOfItsScanJSON(t *testing.T) {
+	dir, m := writePackage(t, PackageOptions{})
+	want := sha256Hex(mustRead(t, filepath.Join(dir, "scan.json")))
+	f := openXLSX(t, mustRead(t, filepath.Join(dir, (XLSX{}).FileName())))
+	if got := aboutFacts(t, f)["scan.json SHA-256"]; got != want {
+		t.Errorf("About's scan.json SHA-256 = %q, want %q", got, want)
+	}
+	pdfs := 0
+	for _, file := range m.Files {
+		if strings.HasSuffix(file.Name, ".pdf") {
+			pdfs++
+			if text := pdfText(t, mustRead(t, filepath.Join(dir, file.Name))); !text.hasID(want) {
+				t.Errorf("%s does not print the hash %s", file.Name, want)
+			}
+		}
+	}
+	if pdfs == 0 {
+		t.Error("the package has no PDF")
+	}
+	given := strings.Repeat("0f", 32)
+	f = openXLSX(t, renderXLSX(t, Input{Scan: packageScan(), ScanSHA256: given}))
+	if got := aboutFacts(t, f)["scan.json SHA-256"]; got != given {
+		t.Errorf("About with Input.ScanSHA256: %q, want %q", got, given)
+	}
+}

@@ -54,7 +54,7 @@ func (p PDF) Files(in Input) []File {
 	if in.Scan == nil {
 		return nil
 	}
-	hash := sync.OnceValues(func() (string, error) { return scanSHA256(in.Scan) })
+	hash := sync.OnceValues(in.scanHash)
 	var files []File
 	for _, fw := range pdfFrameworks(in.Scan) {
 		files = append(files, File{Name: p.FileName(fw.ID), Render: func(w io.Writer) error {

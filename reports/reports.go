@@ -22,6 +22,19 @@ type Input struct {
 	// Diff is the comparison with the baseline scan; nil when the scan had
 	// none.
 	Diff *model.Diff
+	// ScanSHA256 is, when not empty, the SHA-256 (hex) of Scan's scan.json,
+	// as JSON{} writes it: the formats that print it use it instead of
+	// encoding the scan again. WritePackage fills it.
+	ScanSHA256 string
+}
+
+// scanHash is the SHA-256 of the scan.json of in.Scan: in.ScanSHA256 when
+// given, else computed.
+func (in Input) scanHash() (string, error) {
+	if in.ScanSHA256 != "" {
+		return in.ScanSHA256, nil
+	}
+	return scanSHA256(in.Scan)
 }
 
 // File is one file of a format: its name inside the output directory and

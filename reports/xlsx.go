@@ -71,7 +71,7 @@ func (XLSX) Write(w io.Writer, in Input) error {
 	// Hashing scan.json is as much work as a sheet: do it beside them.
 	sha := make(chan shaResult, 1)
 	go func() {
-		sum, err := scanSHA256(in.Scan)
+		sum, err := in.scanHash()
 		sha <- shaResult{sum, err}
 	}()
 	b, err := newWorkbook(in)

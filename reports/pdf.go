@@ -107,31 +107,46 @@ func writeScanJSON(w io.Writer, scan *model.Scan) error {
 		return err
 	}
 	// Each result is encoded compact and indented by appendIndented, as
-	// the encoder with SetIndent("    ", "  ") would, only faster.
-	var compact bytes.Buffer
-	enc := json.NewEncoder(&compact)
-	enc.SetEscapeHTML(false)
-	var item []byte
-	for i := range scan.Results {
-		compact.Reset()
-		if err := enc.Encode(&scan.Results[i]); err != nil {
-			return err
+	// the encoder with SetIndent("    ", "  ") would, only faster; pieces of
+	// the results are encoded on every processor and written in order.
+	err := inOrder(len(scan.Results), resultsPerPiece, newResultEncoder, func(e *resultEncoder, buf []byte, from, to int) ([]byte, error) {
+		for i := from; i < to; i++ {
+			e.compact.Reset()
+			if err := e.enc.Encode(&scan.Results[i]); err != nil {
+				return buf, err
+			}
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = append(buf, "\n    "...)
+			buf = appendIndented(buf, bytes.TrimSuffix(e.compact.Bytes(), []byte("\n")), "    ", "  ")
 		}
-		item = item[:0]
-		if i > 0 {
-			item = append(item, ',')
-		}
-		item = append(item, "\n    "...)
-		item = appendIndented(item, bytes.TrimSuffix(compact.Bytes(), []byte("\n")), "    ", "  ")
-		if _, err := w.Write(item); err != nil {
-			return err
-		}
+		return buf, nil
+	}, w)
+	if err != nil {
+		return err
 	}
 	if _, err := io.WriteString(w, "\n  "); err != nil {
 		return err
 	}
-	_, err := w.Write(doc.Bytes()[at:])
+	_, err = w.Write(doc.Bytes()[at:])
 	return err
+}
+
+// resultsPerPiece is how many results writeScanJSON encodes at a time.
+const resultsPerPiece = 256
+
+// resultEncoder encodes results compact for writeScanJSON.
+type resultEncoder struct {
+	compact bytes.Buffer
+	enc     *json.Encoder
+}
+
+func newResultEncoder() *resultEncoder {
+	e := &resultEncoder{}
+	e.enc = json.NewEncoder(&e.compact)
+	e.enc.SetEscapeHTML(false)
+	return e
 }
 
 // pdfFrameworks are the scan's frameworks; a scan.json written before

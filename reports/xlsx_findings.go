@@ -64,7 +64,8 @@ func (b *workbook) newRowMaker() *rowMaker {
 	return m
 }
 
-// chunk is the XML of rows made by a rowMaker, or why it could not be made.
+// chunk is a piece made for inOrder (the XML of rows made by a rowMaker),
+// or why it could not be made.
 type chunk struct {
 	xml []byte
 	err error
@@ -76,16 +77,22 @@ func (fr *findingsRows) writeTo(w io.Writer) error {
 		return errors.New("findings: header and columns disagree")
 	}
 	b := fr.b
-	n := len(b.order)
-	chunks := (n + rowsPerChunk - 1) / rowsPerChunk
+	return inOrder(len(b.order), rowsPerChunk, b.newRowMaker, (*rowMaker).appendRows, w)
+}
+
+// inOrder makes the pieces [from, to) of [0, n), per items each, with one
+// goroutine per processor (each with its own state from newState), and
+// writes them to w in order.
+func inOrder[S any](n, per int, newState func() S, produce func(s S, buf []byte, from, to int) ([]byte, error), w io.Writer) error {
+	chunks := (n + per - 1) / per
 	workers := min(runtime.GOMAXPROCS(0), chunks)
 	out := make([]chan chunk, chunks)
 	for j := range out {
 		out[j] = make(chan chunk, 1)
 	}
-	// A worker takes a token before it takes the next chunk, and the
-	// writer returns it once the chunk is written: at most len(tokens)
-	// chunks are held, and the next one to write always has a token.
+	// A worker takes a token before it takes the next piece, and the
+	// writer returns it once the piece is written: at most len(tokens)
+	// pieces are held, and the next one to write always has a token.
 	tokens := make(chan struct{}, 2*workers)
 	free := make(chan []byte, 2*workers)
 	done := make(chan struct{})
@@ -93,7 +100,7 @@ func (fr *findingsRows) writeTo(w io.Writer) error {
 	var next atomic.Int64
 	for range workers {
 		go func() {
-			m := b.newRowMaker()
+			s := newState()
 			for {
 				select {
 				case tokens <- struct{}{}:
@@ -109,8 +116,8 @@ func (fr *findingsRows) writeTo(w io.Writer) error {
 				case buf = <-free:
 				default:
 				}
-				from := j * rowsPerChunk
-				buf, err := m.appendRows(buf[:0], from, min(from+rowsPerChunk, n))
+				from := j * per
+				buf, err := produce(s, buf[:0], from, min(from+per, n))
 				out[j] <- chunk{buf, err}
 				if err != nil {
 					return

@@ -100,3 +100,41 @@ func trunc(s string) string {
 	}
 	return s
 }
+
+// TestInOrder: the pieces made on several goroutines are written in order,
+// and an error in one piece is returned (the writer does not wait for the
+// rest forever).
+func TestInOrder(t *testing.T) {
+	const n = 10_000
+	piece := func(_ *int, buf []byte, from, to int) ([]byte, error) {
+		for i := from; i < to; i++ {
+			buf = strconv.AppendInt(buf, int64(i), 10)
+			buf = append(buf, ' ')
+		}
+		return buf, nil
+	}
+	var want, got bytes.Buffer
+	for i := range n {
+		want.WriteString(strconv.Itoa(i) + " ")
+	}
+	if err := inOrder(n, 7, func() *int { return new(int) }, piece, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != want.String() {
+		t.Errorf("inOrder wrote %d bytes out of order or incomplete (want %d)", got.Len(), want.Len())
+	}
+	boom := errors.New("boom")
+	failing := func(s *int, buf []byte, from, to int) ([]byte, error) {
+		if from <= 5000 && 5000 < to {
+			return buf, boom
+		}
+		return piece(s, buf, from, to)
+	}
+	got.Reset()
+	if err := inOrder(n, 7, func() *int { return new(int) }, failing, &got); !errors.Is(err, boom) {
+		t.Errorf("inOrder with a failing piece: %v, want %v", err, boom)
+	}
+	if !strings.HasPrefix(want.String(), got.String()) || got.Len() >= want.Len() {
+		t.Errorf("inOrder wrote past the failing piece")
+	}
+}

@@ -24,7 +24,9 @@ import (
 // canonicalZip inserts the rows before that part's </sheetData> when it
 // archives it. The cells are written exactly as the StreamWriter writes them
 // (inline strings, the same escaping, the same style IDs), so the workbook's
-// bytes do not depend on which of the two wrote them.
+// bytes do not depend on which of the two wrote them (but for a literal
+// _xHHHH_ naming a surrogate, which the StreamWriter dropped and which is
+// kept here: see isBstrEscape).
 
 // findingsRows writes the rows of the Findings sheet, from row 2, as
 // worksheet XML. Rows are made in chunks by one goroutine per processor

@@ -85,13 +85,9 @@ func runEvaluate(ctx context.Context, f *evaluateFlags, path string, stderr io.W
 	if err != nil {
 		return 0, usageError{err}
 	}
-	var failOn model.Severity
-	if f.failOn != "" {
-		sev, ok := model.ParseSeverity(f.failOn)
-		if !ok {
-			return 0, usagef("--fail-on %q: want critical, high, medium, low or informational", f.failOn)
-		}
-		failOn = sev
+	failOn, err := parseFailOn(f.failOn)
+	if err != nil {
+		return 0, err
 	}
 	inv, err := inventory.ReadFile(path)
 	if err != nil {

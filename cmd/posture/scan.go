@@ -216,13 +216,9 @@ func runScan(ctx context.Context, f *scanFlags, stdout, stderr io.Writer) (int, 
 	if err != nil {
 		return 0, usageError{err}
 	}
-	var failOn model.Severity
-	if f.failOn != "" {
-		sev, ok := model.ParseSeverity(f.failOn)
-		if !ok {
-			return 0, usagef("--fail-on %q: want critical, high, medium, low or informational", f.failOn)
-		}
-		failOn = sev
+	failOn, err := parseFailOn(f.failOn)
+	if err != nil {
+		return 0, err
 	}
 	thresholds := config.Default()
 	var configSum string
@@ -618,4 +614,16 @@ func fileSHA256(path string) (string, error) {
 	}
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:]), nil
+}
+
+// parseFailOn reads --fail-on: empty for none, else a severity name.
+func parseFailOn(v string) (model.Severity, error) {
+	if v == "" {
+		return "", nil
+	}
+	sev, ok := model.ParseSeverity(v)
+	if !ok {
+		return "", usagef("--fail-on %q: want critical, high, medium, low or informational", v)
+	}
+	return sev, nil
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/posture-dev/posture/internal/check"
 	"github.com/posture-dev/posture/internal/model"
+	"github.com/posture-dev/posture/internal/scanrun"
 	"github.com/posture-dev/posture/scanners"
 )
 
@@ -98,6 +99,10 @@ func runE(verb func(cmd *cobra.Command, args []string) (int, error)) func(*cobra
 			var u usageError
 			if errors.As(err, &u) {
 				return err
+			}
+			var input *scanrun.InputError
+			if errors.As(err, &input) {
+				return usageError{err}
 			}
 			return runError{err}
 		}

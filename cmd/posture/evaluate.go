@@ -14,6 +14,7 @@ import (
 	"github.com/posture-dev/posture/internal/engine"
 	"github.com/posture-dev/posture/internal/inventory"
 	"github.com/posture-dev/posture/internal/model"
+	"github.com/posture-dev/posture/internal/scanrun"
 	"github.com/posture-dev/posture/reports"
 	"github.com/posture-dev/posture/scanners"
 )
@@ -98,7 +99,7 @@ func runEvaluate(ctx context.Context, f *evaluateFlags, path string, stderr io.W
 		if thresholds, err = loadConfig(f.config, time.Now(), logger); err != nil {
 			return 0, usageError{err}
 		}
-		if configSum, err = fileSHA256(f.config); err != nil {
+		if configSum, err = scanrun.FileSHA256(f.config); err != nil {
 			return 0, usageError{err}
 		}
 		configFile = f.config
@@ -152,16 +153,23 @@ func runEvaluate(ctx context.Context, f *evaluateFlags, path string, stderr io.W
 		Config:   &thresholds,
 		Logger:   logger,
 	})
-	run := runInfo{
-		caller:     awsenv.Caller{ARN: inv.Scan.Principal},
-		invocation: inv.Scan.Invocation,
-		regions:    inv.Scan.RequestedRegions,
-		configFile: configFile,
-		configSum:  configSum,
-		catalogue:  catalogue,
-	}
-	code, err := writeEvidence(ctx, scan, evidence{waivers: thresholds.Waivers, frameworks: frameworks, run: run,
-		baseline: baseline, writers: writers, out: out, failOn: failOn, logger: logger}, stderr)
+	code, err := writeEvidence(ctx, scan, evidence{
+		Evidence: scanrun.Evidence{
+			Waivers:    thresholds.Waivers,
+			Frameworks: frameworks,
+			Run: scanrun.Description{
+				Caller:       awsenv.Caller{ARN: inv.Scan.Principal},
+				Invocation:   inv.Scan.Invocation,
+				Regions:      inv.Scan.RequestedRegions,
+				ConfigFile:   configFile,
+				ConfigSHA256: configSum,
+				Catalogue:    catalogue,
+			},
+			Baseline: baseline,
+			Writers:  writers,
+		},
+		out: out, failOn: failOn, logger: logger,
+	}, stderr)
 	if err != nil {
 		return 0, fmt.Errorf("evaluate %s: %w", path, err)
 	}

@@ -2,34 +2,27 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/posture-dev/posture/controls"
 	"github.com/posture-dev/posture/internal/accounts"
 	"github.com/posture-dev/posture/internal/awsenv"
-	"github.com/posture-dev/posture/internal/check"
 	"github.com/posture-dev/posture/internal/config"
 	"github.com/posture-dev/posture/internal/engine"
 	"github.com/posture-dev/posture/internal/fanout"
 	"github.com/posture-dev/posture/internal/inventory"
 	"github.com/posture-dev/posture/internal/model"
+	"github.com/posture-dev/posture/internal/scanrun"
 	"github.com/posture-dev/posture/internal/signing"
-	"github.com/posture-dev/posture/internal/waivers"
 	"github.com/posture-dev/posture/reports"
 	scandiff "github.com/posture-dev/posture/reports/diff"
 	"github.com/posture-dev/posture/scanners"
@@ -226,7 +219,7 @@ func runScan(ctx context.Context, f *scanFlags, stdout, stderr io.Writer) (int, 
 		if thresholds, err = loadConfig(f.config, time.Now(), logger); err != nil {
 			return 0, usageError{err}
 		}
-		if configSum, err = fileSHA256(f.config); err != nil {
+		if configSum, err = scanrun.FileSHA256(f.config); err != nil {
 			return 0, usageError{err}
 		}
 	}
@@ -283,7 +276,13 @@ func runScan(ctx context.Context, f *scanFlags, stdout, stderr io.Writer) (int, 
 		}
 		signer = s
 	}
-	targets, err := buildTargets(ctx, f, cfg, caller, logger)
+	targets, err := scanrun.Targets(ctx, cfg, caller, scanrun.Targeting{
+		Regions:  f.regions,
+		Accounts: f.accounts,
+		Org:      f.org,
+		Role: awsenv.Role{Name: f.roleName, ExternalID: f.externalID, Duration: f.roleDuration,
+			SessionName: awsenv.SessionName("posture", version)},
+	}, logger)
 	if err != nil {
 		return startFailed(ctx, stderr, err)
 	}
@@ -317,75 +316,47 @@ func runScan(ctx context.Context, f *scanFlags, stdout, stderr io.Writer) (int, 
 	if scan.Scan.Cancelled {
 		logger.Warn("scan cancelled; writing what was collected", "cause", context.Cause(ctx))
 	}
-	run := runInfo{
-		caller:     caller,
-		argv:       f.argv,
-		regions:    f.regions,
-		configFile: f.config,
-		configSum:  configSum,
-		catalogue:  catalogue,
+	ev := evidence{
+		Evidence: scanrun.Evidence{
+			Waivers:    thresholds.Waivers,
+			Frameworks: frameworks,
+			Run: scanrun.Description{
+				Caller:       caller,
+				Invocation:   scanrun.CommandLine(append([]string{"posture"}, f.argv...)),
+				Regions:      f.regions,
+				ConfigFile:   f.config,
+				ConfigSHA256: configSum,
+				Catalogue:    catalogue,
+			},
+			Baseline: baseline,
+			Writers:  writers,
+			Signer:   signer,
+		},
+		out: out, failOn: failOn, logger: logger,
 	}
-	ev := evidence{waivers: thresholds.Waivers, frameworks: frameworks, run: run, baseline: baseline,
-		writers: writers, out: out, signer: signer, failOn: failOn, logger: logger}
 	if f.saveInventory {
-		ev.inventory = inv
+		ev.Inventory = inv
 	}
 	return writeEvidence(ctx, scan, ev, stderr)
 }
 
 // evidence is what turns an evaluated scan into its evidence package: the
 // steps after the engine, which `posture scan` and `posture evaluate`
-// share.
+// share (scanrun.Package, the same function the nightly Lambda uses), plus
+// the CLI's output folder, summary and exit code.
 type evidence struct {
-	waivers    []config.Waiver
-	frameworks []controls.Framework
-	run        runInfo
-	baseline   *model.Scan
-	writers    []reports.Writer
-	out        outPlan
-	signer     reports.Signer
-	failOn     model.Severity
-	logger     *slog.Logger
-	// inventory, when set, is written into the package as
-	// inventory.json.gz, with what describeRun records of the run.
-	inventory *inventory.Inventory
+	scanrun.Evidence
+	out    outPlan
+	failOn model.Severity
+	logger *slog.Logger
 }
 
-// writeEvidence applies the waivers and the controls to the scan, records
-// how it was run, compares it with the baseline, writes the package and the
-// summary, and returns the exit code.
+// writeEvidence writes the scan's package (scanrun.Package) into its output
+// folder, then the summary, and returns the exit code.
 func writeEvidence(ctx context.Context, scan *model.Scan, e evidence, stderr io.Writer) (int, error) {
-	waivers.Apply(scan, e.waivers, scan.Scan.StartedAt)
-	controls.Apply(scan, e.frameworks)
-	describeRun(scan, e.run)
-
-	// After everything that sets a result's status (controls, waivers):
-	// the diff and first_seen compare final statuses.
-	var changes *model.Diff
-	scandiff.FirstSeen(scan, e.baseline)
-	if e.baseline != nil {
-		ref := scandiff.Ref(e.baseline)
-		scan.Scan.Baseline = &ref
-		changes = scandiff.Compute(e.baseline, scan)
-	}
-	writers := e.writers
-	if e.inventory != nil {
-		inv := e.inventory
-		inv.Scan.Principal, inv.Scan.Invocation = scan.Scan.Principal, scan.Scan.Invocation
-		inv.Scan.RequestedRegions = append([]string(nil), scan.Scan.RequestedRegions...)
-		inv.Scan.ConfigFile, inv.Scan.ConfigSHA256 = scan.Scan.ConfigFile, scan.Scan.ConfigSHA256
-		data, err := inventory.Marshal(inv)
-		if err != nil {
-			return 0, err
-		}
-		writers = append(append([]reports.Writer(nil), writers...), inventoryFile(data))
-	}
-
 	dir := e.out.folder(scan.Scan.ID)
-	// The signature is made after a cancelled scan too: it says what the
-	// package holds, not that the scan was complete.
-	if _, err := reports.WritePackage(dir, reports.Input{Scan: scan, Diff: changes}, writers,
-		reports.PackageOptions{Signer: e.signer, Context: context.WithoutCancel(ctx)}); err != nil {
+	outcome, err := scanrun.Package(ctx, scan, dir, e.Evidence)
+	if err != nil {
 		return 0, err
 	}
 	if err := e.out.finish(scan.Scan.ID); err != nil {
@@ -394,7 +365,7 @@ func writeEvidence(ctx context.Context, scan *model.Scan, e evidence, stderr io.
 	if err := reports.WriteSummary(stderr, scan, dir); err != nil {
 		return 0, fmt.Errorf("write summary: %w", err)
 	}
-	if changes != nil {
+	if changes := outcome.Diff; changes != nil {
 		fmt.Fprintf(stderr, "since baseline %s (finished %s earlier): %d new, %d resolved, %d changed, %d not observed, %d unchanged; see %s\n",
 			changes.Context.Old.ID, scandiff.Window(changes.Context.WindowSeconds), len(changes.New), len(changes.Resolved),
 			len(changes.Changed), len(changes.NotObserved), changes.UnchangedCount, filepath.Join(dir, scandiff.FileName))
@@ -404,21 +375,6 @@ func writeEvidence(ctx context.Context, scan *model.Scan, e evidence, stderr io.
 		fmt.Fprintf(stderr, "posture: %s\n", why)
 	}
 	return code, nil
-}
-
-// inventoryFile is the package file inventory.json.gz: the saved
-// inventory's bytes, listed in the manifest like every report.
-type inventoryFile []byte
-
-// Format implements reports.Writer.
-func (inventoryFile) Format() string { return "inventory" }
-
-// Files implements reports.Writer.
-func (b inventoryFile) Files(reports.Input) []reports.File {
-	return []reports.File{{Name: inventory.FileName, Render: func(w io.Writer) error {
-		_, err := w.Write(b)
-		return err
-	}}}
 }
 
 // startFailed is the outcome of a scan that failed before the engine
@@ -432,74 +388,6 @@ func startFailed(ctx context.Context, stderr io.Writer, err error) (int, error) 
 	}
 	fmt.Fprintf(stderr, "posture: scan cancelled before it started (%v); nothing collected, no report written: %v\n", context.Cause(ctx), err)
 	return exitCancelled, nil
-}
-
-// buildTargets returns the accounts to scan: the caller's own account, or
-// with --accounts or --org those accounts, each reached through --role-name.
-func buildTargets(ctx context.Context, f *scanFlags, cfg aws.Config, caller awsenv.Caller, logger *slog.Logger) ([]engine.Target, error) {
-	if len(f.accounts) == 0 && !f.org {
-		regions, err := resolveRegions(ctx, cfg, caller.Partition, f.regions, logger)
-		if err != nil {
-			return nil, err
-		}
-		return []engine.Target{{
-			Account: engine.Account{ID: caller.AccountID, Partition: caller.Partition, Config: cfg},
-			Regions: regions,
-		}}, nil
-	}
-	requested := []string(f.regions)
-	if len(requested) > 0 && !(len(requested) == 1 && requested[0] == "all") {
-		// The names and partition are checked up front; whether each
-		// account has enabled a region is checked per account.
-		if _, err := awsenv.SelectRegions(requested, nil, caller.Partition); err != nil {
-			return nil, usageError{err}
-		}
-	}
-	var list []awsenv.OrgAccount
-	if f.org {
-		var err error
-		if list, err = awsenv.ListAccounts(ctx, cfg); err != nil {
-			return nil, err
-		}
-	} else {
-		for _, id := range f.accounts {
-			list = append(list, awsenv.OrgAccount{ID: id})
-		}
-	}
-	// Best effort: it only sharpens the gap of a management account whose
-	// role cannot be assumed (a scan from a delegated administrator).
-	management, err := awsenv.ManagementAccount(ctx, cfg)
-	if err != nil {
-		logger.Debug("management account unknown", "error", err)
-	}
-	return accounts.Targets(list, accounts.Options{
-		Base:       cfg,
-		Caller:     caller,
-		Management: management,
-		Role: awsenv.Role{Name: f.roleName, ExternalID: f.externalID, Duration: f.roleDuration,
-			SessionName: awsenv.SessionName("posture", version)},
-		Regions: requested,
-		Logger:  logger,
-	}), nil
-}
-
-// resolveRegions turns --regions into the regions to scan. An explicit list
-// is checked against DescribeRegions when the caller may call it; `all`
-// needs it.
-func resolveRegions(ctx context.Context, cfg aws.Config, partition string, requested []string, logger *slog.Logger) ([]string, error) {
-	known, err := awsenv.DescribeRegions(ctx, cfg)
-	if err != nil {
-		if len(requested) == 0 || (len(requested) == 1 && requested[0] == "all") {
-			return nil, fmt.Errorf("--regions all: %w", err)
-		}
-		logger.Warn("cannot list regions; using the requested regions unchecked", "error", err)
-		known = nil
-	}
-	regions, err := awsenv.SelectRegions(requested, known, partition)
-	if err != nil {
-		return nil, usageError{err}
-	}
-	return regions, nil
 }
 
 // exitCode maps a finished scan to the documented exit code and the
@@ -548,72 +436,6 @@ func reachedAccounts(scan *model.Scan) (reached, total int) {
 		}
 	}
 	return reached, len(scan.Scan.Accounts)
-}
-
-// runInfo is what scan.json records of how the run was started.
-type runInfo struct {
-	caller awsenv.Caller
-	argv   []string
-	// invocation, when set, is the recorded command line, used as is (a
-	// re-evaluated inventory keeps its scan's); else argv is rendered.
-	invocation string
-	regions    []string
-	configFile string
-	configSum  string
-	catalogue  []check.Meta
-}
-
-// describeRun records in the scan who ran it and how: the caller's ARN, the
-// command line, the requested regions, the config file's hash and the
-// catalogue entries of the checks that ran.
-func describeRun(scan *model.Scan, info runInfo) {
-	scan.Scan.Principal = info.caller.ARN
-	scan.Scan.Invocation = commandLine(append([]string{"posture"}, info.argv...))
-	if info.invocation != "" {
-		scan.Scan.Invocation = info.invocation
-	}
-	scan.Scan.RequestedRegions = append([]string(nil), info.regions...)
-	if len(scan.Scan.RequestedRegions) == 0 {
-		scan.Scan.RequestedRegions = []string{"all"}
-	}
-	scan.Scan.ConfigFile, scan.Scan.ConfigSHA256 = info.configFile, info.configSum
-	ran := map[string]bool{}
-	for _, id := range scan.Scan.Checks {
-		ran[id] = true
-	}
-	scan.Catalogue = []model.CheckInfo{}
-	for _, m := range info.catalogue {
-		if ran[m.ID] {
-			scan.Catalogue = append(scan.Catalogue, m.Info())
-		}
-	}
-	sort.Slice(scan.Catalogue, func(i, j int) bool { return scan.Catalogue[i].ID < scan.Catalogue[j].ID })
-}
-
-// commandLine renders args as a shell would read them back: words with
-// characters special to the shell are single-quoted.
-func commandLine(args []string) string {
-	quoted := make([]string, len(args))
-	for i, a := range args {
-		if a != "" && strings.IndexFunc(a, func(r rune) bool {
-			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_=.,/:@+", r))
-		}) < 0 {
-			quoted[i] = a
-			continue
-		}
-		quoted[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-	}
-	return strings.Join(quoted, " ")
-}
-
-// fileSHA256 returns the hex SHA-256 of a file's contents.
-func fileSHA256(path string) (string, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("read %s: %w", path, err)
-	}
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:]), nil
 }
 
 // parseFailOn reads --fail-on: empty for none, else a severity name.

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,11 +20,26 @@ import (
 	"github.com/posture-dev/posture/internal/apicount"
 )
 
-// flaky answers GetCallerIdentity, throttling every third request.
-type flaky struct{ n atomic.Int32 }
+// flaky answers GetCallerIdentity, throttling the first attempt of every
+// third call (counted by the SDK's invocation ID, so that the count does
+// not depend on how the concurrent requests interleave).
+type flaky struct {
+	mu    sync.Mutex
+	calls map[string]int
+}
 
-func (f *flaky) Do(*http.Request) (*http.Response, error) {
-	if f.n.Add(1)%3 == 0 {
+func (f *flaky) Do(r *http.Request) (*http.Response, error) {
+	f.mu.Lock()
+	if f.calls == nil {
+		f.calls = map[string]int{}
+	}
+	id := r.Header.Get("Amz-Sdk-Invocation-Id")
+	if _, ok := f.calls[id]; !ok {
+		f.calls[id] = len(f.calls) + 1
+	}
+	n := f.calls[id]
+	f.mu.Unlock()
+	if n%3 == 0 && strings.HasPrefix(r.Header.Get("Amz-Sdk-Request"), "attempt=1;") {
 		body := `<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error></ErrorResponse>`
 		return &http.Response{StatusCode: 400, Header: http.Header{"Content-Type": {"text/xml"}}, Body: io.NopCloser(strings.NewReader(body))}, nil
 	}
@@ -63,10 +77,10 @@ func TestCountsCallsAndAttemptsConcurrently(t *testing.T) {
 	if len(snap) != 1 || snap[0].Service != "STS" || snap[0].Operation != "GetCallerIdentity" || snap[0].Calls != 30 {
 		t.Fatalf("snapshot %+v, want 30 STS GetCallerIdentity calls", snap)
 	}
-	// Every third request is throttled: the N requests sent hold 30
-	// successes and N/3 throttles (N is 44 or 45, by the order of the races).
-	if a := snap[0].Attempts; a-a/3 != 30 {
-		t.Errorf("attempts %d, want 44 or 45", a)
+	// The first attempt of every third call is throttled: 30 successes
+	// and 10 throttles.
+	if a := snap[0].Attempts; a != 40 {
+		t.Errorf("attempts %d, want 40", a)
 	}
 	if calls, attempts := c.Total(); calls != 30 || attempts != snap[0].Attempts {
 		t.Errorf("total %d/%d", calls, attempts)

@@ -214,16 +214,7 @@ func Collect(ctx context.Context, targets []Target, opts Options) *inventory.Inv
 	for region := range r.regionSet {
 		inv.Scan.Regions = append(inv.Scan.Regions, region)
 	}
-	sort.Strings(inv.Scan.Regions)
-	sort.Slice(inv.Scan.Accounts, func(i, j int) bool { return inv.Scan.Accounts[i].ID < inv.Scan.Accounts[j].ID })
-	sort.Slice(inv.Scopes, func(i, j int) bool {
-		a, b := inv.Scopes[i], inv.Scopes[j]
-		return scopeKey(a.AccountID, a.Region, a.Service) < scopeKey(b.AccountID, b.Region, b.Service)
-	})
-	sort.SliceStable(inv.ScanGaps, func(i, j int) bool {
-		a, b := inv.ScanGaps[i], inv.ScanGaps[j]
-		return scopeKey(a.AccountID, a.Region, a.Service)+"\x00"+a.Kind < scopeKey(b.AccountID, b.Region, b.Service)+"\x00"+b.Kind
-	})
+	inv.Sort()
 	inv.Scan.FinishedAt = now().UTC()
 	return inv
 }

@@ -162,6 +162,18 @@ func (p *Proxy) page(n, max int, token string) (from, to int, next string, err e
 }
 
 func (p *Proxy) listQueues(w http.ResponseWriter, r *http.Request, body []byte, req Request) {
+	// The emulator is asked for every queue: the token is the proxy's own
+	// (moto 5.2.5 and later page ListQueues themselves and refuse a token
+	// they did not issue).
+	if _, ok := req.Params["NextToken"]; ok {
+		params := map[string]any{}
+		for k, v := range req.Params {
+			if k != "NextToken" {
+				params[k] = v
+			}
+		}
+		body, _ = json.Marshal(params)
+	}
 	status, hdr, b, err := p.fetch(r, body, r.URL.RawQuery)
 	if err != nil {
 		http.Error(w, "pageproxy: "+err.Error(), http.StatusBadGateway)

@@ -270,3 +270,19 @@ func mustJSON(t *testing.T, v any) []byte {
 	}
 	return b
 }
+
+func TestRIEWarmInvocationOverhead(t *testing.T) {
+	rie := lambdatest.StartRIE(t, lambdatest.Build(t, echoPkg), nil)
+	first := invokeEcho(t, rie, map[string]any{"echo": 0})
+	for i := 1; i <= 50; i++ {
+		if got := invokeEcho(t, rie, map[string]any{"echo": i}); got.PID != first.PID {
+			t.Fatalf("invocation %d ran in pid %d, want the warm %d", i, got.PID, first.PID)
+		}
+	}
+	stats := rie.Stats()
+	warm := lambdatest.Summarize(stats[1:])
+	if warm.N != 50 || warm.Cold != 0 || warm.Errors != 0 || warm.PeakRSS == 0 {
+		t.Errorf("warm invocations: %+v", warm)
+	}
+	t.Logf("cold: %v; warm: %s", stats[0].Duration, warm)
+}

@@ -40,6 +40,7 @@ type event struct {
 	// Fan-out fields (the nightly contract's names).
 	Items       int             `json:"items,omitempty"`
 	FailItems   []int           `json:"fail_items,omitempty"`
+	NoPlan      bool            `json:"no_plan,omitempty"`
 	ScanID      string          `json:"scan_id,omitempty"`
 	AccountID   string          `json:"account_id,omitempty"`
 	AccountName string          `json:"account_name,omitempty"`
@@ -125,7 +126,8 @@ func echo(ctx context.Context, ev event) (any, error) {
 
 // plan writes work/<scan>/plan.json, an array of Items accounts; the
 // accounts at the FailItems indexes get a name starting with "fail", which
-// makes scan-account fail for them every time.
+// makes scan-account fail for them every time. With NoPlan it writes nothing
+// and returns the key of a missing object.
 func plan(ctx context.Context, ev event) (any, error) {
 	bucket := os.Getenv("POSTURE_BUCKET")
 	scanID := fmt.Sprintf("scan-%d", time.Now().UnixNano())
@@ -147,7 +149,9 @@ func plan(ctx context.Context, ev event) (any, error) {
 		return nil, fmt.Errorf("encode plan: %w", err)
 	}
 	key := "work/" + scanID + "/plan.json"
-	if err := put(ctx, bucket, key, body); err != nil {
+	if ev.NoPlan {
+		key = "work/" + scanID + "/missing-plan.json" // the Map's ItemReader fails
+	} else if err := put(ctx, bucket, key, body); err != nil {
 		return nil, err
 	}
 	return map[string]any{"scan_id": scanID, "bucket": bucket, "plan_key": key, "accounts": len(items)}, nil
@@ -180,7 +184,8 @@ func scanAccount(ctx context.Context, ev event) (any, error) {
 	return map[string]any{"account_id": ev.AccountID, "partial_key": key}, nil
 }
 
-// assemble counts the markers by a paginated listing.
+// assemble lists the markers (paginated, 10 a page) and writes its output
+// to work/<scan>/assembled.json too.
 func assemble(ctx context.Context, ev event) (any, error) {
 	bucket := os.Getenv("POSTURE_BUCKET")
 	client, err := s3Client(ctx)
@@ -203,6 +208,15 @@ func assemble(ctx context.Context, ev event) (any, error) {
 	out := map[string]any{"scan_id": ev.ScanID, "partials": len(accounts), "accounts": accounts}
 	if len(ev.MapError) > 0 {
 		out["map_error"] = ev.MapError
+	}
+	// Also kept in S3: after AssembleIncomplete the execution ends in a Fail
+	// state, whose output is not visible.
+	body, err := json.Marshal(out)
+	if err != nil {
+		return nil, fmt.Errorf("encode assemble output: %w", err)
+	}
+	if err := put(ctx, bucket, "work/"+ev.ScanID+"/assembled.json", body); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -89,7 +89,10 @@
 // 200, X-Amz-Function-Error: Unhandled and the error document, which moto
 // turns into a task failure named by the document's errorType; on any other
 // error 500 with X-Amzn-ErrorType ServiceException (the task error
-// Lambda.ServiceException). InvocationType Event is answered 202 and run in
+// Lambda.ServiceException, which the nightly Retry list catches). Every
+// answer carries X-Amzn-RequestId: without it moto's Lambda task fails on a
+// service error with KeyError('RequestId') instead of
+// Lambda.ServiceException. InvocationType Event is answered 202 and run in
 // the background.
 //
 // What moto 5.2.5 does with the nightly shape (Plan -> Distributed Map with
@@ -101,15 +104,20 @@
 //   - StartExecution without a Name names the execution "None": the second
 //     one fails with ExecutionAlreadyExists. Always pass a Name.
 //   - Retry works (an always-failing item is invoked 1 + MaxAttempts
-//     times, IntervalSeconds honoured).
+//     times, IntervalSeconds honoured; a Lambda.ServiceException from the
+//     bridge is retried and the item then succeeds).
 //   - ToleratedFailureCount is not enforced: failed items never fail the
 //     Map run, even with 0 tolerated; the execution goes on to Assemble and
-//     SUCCEEDS, and the Map's Catch is not taken. DescribeMapRun does report
-//     them (ItemCounts.Failed, Succeeded, Total) and the tolerated count.
+//     SUCCEEDS, and the Map's Catch is not taken (moto logs
+//     "ToleratedFailureCount declarations currently have no effect on the
+//     program evaluation"). DescribeMapRun does report them
+//     (ItemCounts.Failed, Succeeded, Total) and the tolerated count.
 //   - The Catch is taken when the Map run itself fails, e.g. its ItemReader
 //     cannot read the plan: map_error is {"Error": "States.Runtime",
 //     "Cause": "An error occurred (NoSuchKey) ..."}, AssembleIncomplete runs,
 //     the execution FAILS with the Fail state's error.
+//   - ListExecutions by MapRunArn is not implemented (HTTP 500): the child
+//     executions of a Distributed Map cannot be inspected.
 //   - The execution history holds only the parent's events (MapRunStarted,
 //     MapRunSucceeded/MapRunFailed, ...), no child-execution events.
 package lambdatest

@@ -3,6 +3,7 @@ package lambdatest
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -183,6 +184,10 @@ func (s *SFN) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	// boto3 reads the request id into ResponseMetadata, and moto's Lambda
+	// task reads it from there when it reports a service error (KeyError
+	// without it).
+	w.Header().Set("X-Amzn-RequestId", requestID())
 	w.Header().Set("X-Amz-Executed-Version", "$LATEST")
 	switch r.Header.Get("X-Amz-Invocation-Type") {
 	case "DryRun":
@@ -215,6 +220,13 @@ func (s *SFN) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(out)
 	}
+}
+
+// requestID returns a random request id in UUID form.
+func requestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
 // lambdaServiceError answers as Lambda does for a service fault; Step

@@ -3,8 +3,10 @@ package lambdatest_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,7 +26,9 @@ const functionArn = "arn:aws:lambda:us-east-1:123456789012:function:posture"
 // Catch on the Map to AssembleIncomplete -> Fail. Differences: Plan passes
 // the execution input's item count and failing items to the stand-in, and
 // the inner Retry also names EchoFailed (the stand-in's handler error) with
-// a 1 s interval, so that a failing item is retried.
+// a 1 s interval, so that a failing item is retried. The bridge's answer
+// to an injected service fault (faultyInvoker) proves the contract's own
+// entries: Lambda.ServiceException is retried.
 const fanOutASL = `{
   "Comment": "lambdatest: the nightly fan-out's shape",
   "StartAt": "Plan",
@@ -105,7 +109,8 @@ func TestStepFunctionsFanOutOnMoto(t *testing.T) {
 	bridge := lambdatest.StartSFN(t, nil)
 	const bucket = "posture-evidence"
 	pool := lambdatest.NewPool(t, boot, map[string]string{"POSTURE_BUCKET": bucket, "AWS_ENDPOINT_URL": bridge.MotoURL}, 4)
-	bridge.SetInvoker(pool)
+	faults := &faultyInvoker{inner: pool}
+	bridge.SetInvoker(faults)
 	t.Logf("setup (build, moto, 4 emulators): %v", time.Since(testStart))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -172,8 +177,16 @@ func TestStepFunctionsFanOutOnMoto(t *testing.T) {
 	}
 
 	// Two executions in the same moto both succeed (5.2.1 failed the second).
+	// In the second, one account's first invocation fails in Lambda itself
+	// (the bridge answers ServiceException): the Retry on
+	// Lambda.ServiceException invokes it again.
 	scans := map[string]bool{}
 	for i := range 2 {
+		retried := 0
+		if i == 1 {
+			faults.arm(wantAccounts[11])
+			retried = 1
+		}
 		calls = bridge.Calls(functionArn)
 		out, took := run(tolerant, `{"items": 25, "fail_items": [], "no_plan": false}`)
 		if out.Status != sfntypes.ExecutionStatusSucceeded {
@@ -192,8 +205,11 @@ func TestStepFunctionsFanOutOnMoto(t *testing.T) {
 		if len(markers) != 25 || markers[0] != "100000000000.json" || markers[24] != "100000000024.json" {
 			t.Errorf("execution %d: markers %v", i+1, markers)
 		}
-		if n := bridge.Calls(functionArn) - calls; n != 27 {
-			t.Errorf("execution %d: %d Lambda invocations, want 27 (plan, 25 accounts, assemble)", i+1, n)
+		if n := bridge.Calls(functionArn) - calls; n != 27+retried {
+			t.Errorf("execution %d: %d Lambda invocations, want %d (plan, 25 accounts, %d retried, assemble)", i+1, n, 27+retried, retried)
+		}
+		if n := len(keys("work/" + got.ScanID + "/attempts/" + wantAccounts[11] + "/")); n != 1 {
+			t.Errorf("execution %d: the handler ran %d times for account %s, want 1", i+1, n, wantAccounts[11])
 		}
 		t.Logf("execution %d: 25-item Distributed Map (MaxConcurrency 4, 4 emulators) SUCCEEDED in %v", i+1, took)
 	}
@@ -294,6 +310,38 @@ func TestStepFunctionsFanOutOnMoto(t *testing.T) {
 	}
 	t.Logf("the bootstrap under the emulators: %s", lambdatest.Summarize(pool.Stats()))
 	t.Logf("whole test: %v", time.Since(testStart))
+}
+
+// faultyInvoker fails the first scan-account invocation of an armed account
+// with an infrastructure error, before it reaches the function.
+type faultyInvoker struct {
+	inner   lambdatest.Invoker
+	mu      sync.Mutex
+	account string
+}
+
+func (f *faultyInvoker) arm(account string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.account = account
+}
+
+func (f *faultyInvoker) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	var ev struct {
+		Action    string `json:"action"`
+		AccountID string `json:"account_id"`
+	}
+	_ = json.Unmarshal(payload, &ev)
+	f.mu.Lock()
+	fail := ev.Action == "scan-account" && ev.AccountID != "" && ev.AccountID == f.account
+	if fail {
+		f.account = ""
+	}
+	f.mu.Unlock()
+	if fail {
+		return nil, errors.New("injected Lambda service fault")
+	}
+	return f.inner.Invoke(ctx, payload)
 }
 
 // history returns the execution's event types in order, with a Map run's

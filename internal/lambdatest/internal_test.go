@@ -30,12 +30,20 @@ func TestMotoVersionFromShebang(t *testing.T) {
 	if v := motoVersion(script); v != "5.2.1" {
 		t.Errorf("motoVersion = %q, want 5.2.1", v)
 	}
+	// A shell shim (pyenv) is asked through the python3 beside it.
 	shim := filepath.Join(dir, "shim")
 	if err := os.WriteFile(shim, []byte("#!/usr/bin/env bash\nexec pyenv exec moto_server\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if v := motoVersion(shim); v != "" {
-		t.Errorf("motoVersion of a shell shim = %q, want unknown", v)
+	if v := motoVersion(shim); v != "5.2.1" {
+		t.Errorf("motoVersion of a shell shim = %q, want 5.2.1 from the python3 beside it", v)
+	}
+	lone := filepath.Join(t.TempDir(), "moto_server")
+	if err := os.WriteFile(lone, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if v := motoVersion(lone); v != "" {
+		t.Errorf("motoVersion without any Python = %q, want unknown", v)
 	}
 }
 

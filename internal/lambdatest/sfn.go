@@ -285,9 +285,8 @@ func WaitExecution(ctx context.Context, client *sfn.Client, executionArn string)
 // LocateMotoSFN returns a moto_server that can execute state machines and
 // its version: the first of $MOTO_SERVER, <module root>/.venv/bin/moto_server
 // (where `make emulator` installs 5.2.5+) and moto_server on PATH whose
-// version is 5.2.5 or later. A candidate whose version cannot be read (it is
-// not a Python script with a #! line, e.g. a pyenv shim) is taken only when
-// no candidate is known to be recent enough.
+// version is 5.2.5 or later. A candidate whose version cannot be read is
+// taken only when no candidate is known to be recent enough.
 func LocateMotoSFN() (bin, version string, err error) {
 	var cands []string
 	if p := os.Getenv("MOTO_SERVER"); p != "" {
@@ -325,30 +324,30 @@ func LocateMotoSFN() (bin, version string, err error) {
 	return "", "", fmt.Errorf("moto_server not found (run `make emulator` or set MOTO_SERVER)")
 }
 
-// motoVersion asks the Python interpreter named on moto_server's #! line for
-// moto's version; "" when that cannot be done.
+// motoVersion asks Python for moto's version: the interpreter named on
+// moto_server's #! line, else a python3 beside moto_server (a virtualenv's
+// bin or pyenv's shims); "" when neither answers.
 func motoVersion(path string) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
+	var pythons []string
+	if f, err := os.Open(path); err == nil {
+		head := make([]byte, 512)
+		n, _ := io.ReadFull(f, head)
+		_ = f.Close()
+		line, _, _ := strings.Cut(string(head[:n]), "\n")
+		if interp, ok := strings.CutPrefix(line, "#!"); ok {
+			if fields := strings.Fields(interp); len(fields) == 1 && strings.Contains(filepath.Base(fields[0]), "python") {
+				pythons = append(pythons, fields[0])
+			}
+		}
 	}
-	defer f.Close()
-	head := make([]byte, 512)
-	n, _ := io.ReadFull(f, head)
-	line, _, _ := strings.Cut(string(head[:n]), "\n")
-	interp, ok := strings.CutPrefix(line, "#!")
-	if !ok {
-		return ""
+	pythons = append(pythons, filepath.Join(filepath.Dir(path), "python3"))
+	for _, py := range pythons {
+		out, err := exec.Command(py, "-c", "import moto; print(moto.__version__)").Output()
+		if v := strings.TrimSpace(string(out)); err == nil && v != "" {
+			return v
+		}
 	}
-	fields := strings.Fields(interp)
-	if len(fields) != 1 || !strings.Contains(filepath.Base(fields[0]), "python") {
-		return ""
-	}
-	out, err := exec.Command(fields[0], "-c", "import moto; print(moto.__version__)").Output()
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(out))
+	return ""
 }
 
 // versionAtLeast compares the leading numeric parts of a version.

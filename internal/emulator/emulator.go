@@ -95,6 +95,8 @@ func isExecutable(path string) bool {
 
 // Options configures Start.
 type Options struct {
+	// Binary is the moto_server executable to run; empty means Locate().
+	Binary string
 	// Env is extra environment for the moto process (e.g. LD_PRELOAD for
 	// libfaketime). Entries override the inherited environment.
 	Env []string
@@ -130,9 +132,12 @@ type Server struct {
 // several accounts can be emulated), plus MOTO_EC2_LOAD_DEFAULT_AMIS=false,
 // plus opts.Env. It runs in its own process group, which Close terminates.
 func Start(ctx context.Context, opts Options) (*Server, error) {
-	bin, err := Locate()
-	if err != nil {
-		return nil, err
+	bin := opts.Binary
+	if bin == "" {
+		var err error
+		if bin, err = Locate(); err != nil {
+			return nil, err
+		}
 	}
 	var clk *clock
 	if opts.FakeTime {

@@ -98,6 +98,29 @@ func TestStartReportsEarlyExit(t *testing.T) {
 	}
 }
 
+func TestStartRunsOptionsBinary(t *testing.T) {
+	dir := t.TempDir()
+	other := filepath.Join(dir, "moto_server")
+	chosen := filepath.Join(dir, "chosen_moto")
+	for path, msg := range map[string]string{other: "located one", chosen: "the chosen one"} {
+		if err := os.WriteFile(path, []byte("#!/bin/sh\necho '"+msg+"' >&2\nexit 3\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("MOTO_SERVER", other)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := Start(ctx, Options{Binary: chosen})
+	if err == nil {
+		s.Close()
+		t.Fatal("Start succeeded with a server that exits at once")
+	}
+	if !strings.Contains(err.Error(), "the chosen one") {
+		t.Fatalf("Start error %q: Options.Binary was not the process run", err)
+	}
+}
+
 func TestStartResetClose(t *testing.T) {
 	if _, err := Locate(); err != nil {
 		if os.Getenv("CI") != "" {

@@ -203,3 +203,39 @@ func scalar(n *yaml.Node) any {
 	}
 	return n.Value
 }
+
+// SampleSubstitutions returns values for the DefinitionSubstitutions of the
+// state machine resource id, as a deployment with the parameters' defaults
+// would fill them: a Ref of a parameter is its Default, the ARN of a
+// function in the template a sample Lambda ARN. It fails on a substitution
+// it cannot fill, so that a validator sees what AWS would.
+func (t Template) SampleSubstitutions(id string) (map[string]string, error) {
+	r := t.Resource(id)
+	if r == nil {
+		return nil, fmt.Errorf("deploy: no resource %s", id)
+	}
+	subs, ok := Get(r, "Properties", "DefinitionSubstitutions").(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("deploy: %s has no DefinitionSubstitutions", id)
+	}
+	out := make(map[string]string, len(subs))
+	for k, v := range subs {
+		if name, ok := Get(v, "Ref").(string); ok {
+			p := t.Parameter(name)
+			if p == nil || p["Default"] == nil {
+				return nil, fmt.Errorf("deploy: substitution %s: parameter %s has no default", k, name)
+			}
+			out[k] = fmt.Sprint(p["Default"])
+			continue
+		}
+		att, _ := Get(v, "Fn::GetAtt").([]any)
+		if len(att) == 2 && att[1] == "Arn" {
+			if fn := t.Resource(fmt.Sprint(att[0])); fn != nil && fn["Type"] == "AWS::Serverless::Function" {
+				out[k] = "arn:aws:lambda:us-east-1:123456789012:function:" + fmt.Sprint(att[0])
+				continue
+			}
+		}
+		return nil, fmt.Errorf("deploy: substitution %s: cannot fill %v", k, v)
+	}
+	return out, nil
+}

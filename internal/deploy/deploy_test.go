@@ -410,15 +410,8 @@ func TestStateMachine(t *testing.T) {
 	// placeholder; rendered with the parameters' defaults it is JSON.
 	subs, _ := Get(p, "DefinitionSubstitutions").(map[string]any)
 	var keys []string
-	values := map[string]string{}
-	for k, v := range subs {
+	for k := range subs {
 		keys = append(keys, k)
-		values[k] = "arn:aws:lambda:us-east-1:123456789012:function:posture"
-		if name, ok := Get(v, "Ref").(string); ok {
-			if param := tpl.Parameter(name); param != nil {
-				values[k] = fmt.Sprint(param["Default"])
-			}
-		}
 	}
 	sort.Strings(keys)
 	if d := diffLists(keys, statemachine.Placeholders()); d != "" {
@@ -427,6 +420,13 @@ func TestStateMachine(t *testing.T) {
 	if js(subs["PostureFunctionArn"]) != `{"Fn::GetAtt":["PostureFunction","Arn"]}` ||
 		js(subs["MaxConcurrency"]) != js(ref("MaxConcurrency")) || js(subs["ToleratedFailureCount"]) != js(ref("ToleratedFailureCount")) {
 		t.Errorf("DefinitionSubstitutions = %s", js(subs))
+	}
+	values, err := tpl.SampleSubstitutions("PostureStateMachine")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if values["MaxConcurrency"] != "20" || values["ToleratedFailureCount"] != "5" {
+		t.Errorf("sample substitutions %v, want the defaults 20 and 5", values)
 	}
 	if _, err := statemachine.Render(values); err != nil {
 		t.Errorf("rendered with the defaults: %v", err)

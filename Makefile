@@ -38,10 +38,10 @@ ASL_VALIDATOR := $(TOOLS)/node/node_modules/.bin/asl-validator
 CFN_LINT ?= $(shell command -v cfn-lint 2>/dev/null || echo $(SAM_VENV)/bin/cfn-lint)
 
 .DEFAULT_GOAL := help
-.PHONY: help build test demo bench lint emulator tools validate validate-tools clean distclean
+.PHONY: help build test demo bench bench-fanout lint emulator tools validate validate-tools clean distclean
 
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 # A fresh clone has no bin/posture: its first build compiles the AWS SDK,
 # which takes a few minutes on a 2-core machine; say so before it starts.
@@ -64,6 +64,15 @@ demo: emulator build ## run the demo scan on the emulator, output in demo-output
 # two regions, scanned by one run; figures and their reading in BENCHMARKS.md.
 bench: emulator ## scan BENCH_ACCOUNTS demo accounts on the emulator: time, API calls, memory
 	$(GO) run ./internal/tools/bench
+
+# The nightly fan-out on the emulator: moto executes the state machine over
+# FANOUT_ACCOUNTS member accounts (default 200), the real bootstrap under
+# FANOUT_CONCURRENCY Runtime Interface Emulators; figures in BENCHMARKS.md.
+FANOUT_ACCOUNTS    ?= 200
+FANOUT_CONCURRENCY ?= 4
+bench-fanout: emulator tools ## the nightly fan-out through Step Functions on the emulator: time, per-account duration and memory
+	POSTURE_BENCH_ACCOUNTS=$(FANOUT_ACCOUNTS) POSTURE_BENCH_CONCURRENCY=$(FANOUT_CONCURRENCY) \
+		$(GO) test -count=1 -run '^$$' -bench '^BenchmarkFanOut$$' -benchtime 1x -timeout 60m -v ./lambda
 
 lint: ## fail on unformatted Go files, then go vet
 	@unformatted="$$(gofmt -l .)"; \

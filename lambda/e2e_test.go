@@ -63,12 +63,12 @@ type descriptor struct {
 
 // store reads the evidence bucket.
 type store struct {
-	t   *testing.T
+	t   testing.TB
 	s3  *s3.Client
 	ctx context.Context
 }
 
-func newStore(t *testing.T, cfg aws.Config) *store {
+func newStore(t testing.TB, cfg aws.Config) *store {
 	return &store{t: t, s3: awsenv.S3(cfg, "us-east-1"), ctx: context.Background()}
 }
 
@@ -146,7 +146,7 @@ func sha(b []byte) string {
 }
 
 // verifyPackage downloads runs/<id>/ and checks it as an auditor would.
-func verifyPackage(t *testing.T, st *store, scanID string) (string, *model.Scan) {
+func verifyPackage(t testing.TB, st *store, scanID string) (string, *model.Scan) {
 	t.Helper()
 	dir := st.download(scanID)
 	v, err := reports.VerifyPackage(dir, reports.VerifyOptions{})
@@ -172,7 +172,7 @@ func verifyPackage(t *testing.T, st *store, scanID string) (string, *model.Scan)
 	return dir, scan
 }
 
-func manifestOf(t *testing.T, dir string) reports.Manifest {
+func manifestOf(t testing.TB, dir string) reports.Manifest {
 	t.Helper()
 	var m reports.Manifest
 	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
@@ -185,7 +185,7 @@ func manifestOf(t *testing.T, dir string) reports.Manifest {
 	return m
 }
 
-func openPort(t *testing.T, cfg aws.Config, name string, port int32) string {
+func openPort(t testing.TB, cfg aws.Config, name string, port int32) string {
 	t.Helper()
 	c := ec2.NewFromConfig(cfg)
 	ctx := context.Background()
@@ -200,7 +200,7 @@ func openPort(t *testing.T, cfg aws.Config, name string, port int32) string {
 	return aws.ToString(sg.GroupId)
 }
 
-func closePort(t *testing.T, cfg aws.Config, group string, port int32) {
+func closePort(t testing.TB, cfg aws.Config, group string, port int32) {
 	t.Helper()
 	if _, err := ec2.NewFromConfig(cfg).RevokeSecurityGroupIngress(context.Background(), &ec2.RevokeSecurityGroupIngressInput{GroupId: aws.String(group),
 		IpProtocol: aws.String("tcp"), FromPort: aws.Int32(port), ToPort: aws.Int32(port), CidrIp: aws.String("0.0.0.0/0")}); err != nil {
@@ -364,7 +364,7 @@ func (d *denyingInvoker) Invoke(ctx context.Context, payload []byte) ([]byte, er
 
 // comparable is what must be equal between the fan-out's results and the
 // CLI's: everything but first_seen, which is each scan's own start time.
-func comparable(t *testing.T, scan *model.Scan) []string {
+func comparable(t testing.TB, scan *model.Scan) []string {
 	t.Helper()
 	var out []string
 	for _, r := range scan.Results {
@@ -397,96 +397,15 @@ func coverageOf(scan *model.Scan, account string) []model.Coverage {
 // resolved in the diff.
 func TestFanOutOnStepFunctions(t *testing.T) {
 	const members = 21
-	testStart := time.Now()
-	boot := lambdatest.Build(t, "./lambda")
-	cli := lambdatest.Build(t, "./cmd/posture")
-	sf := lambdatest.StartSFN(t, nil)
-	cfg := sf.Config(t, "us-east-1")
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
-	defer cancel()
-
-	// The organization: the management account and 21 members, three of
-	// them with an open port.
-	oc := organizations.NewFromConfig(cfg)
-	if _, err := oc.CreateOrganization(ctx, &organizations.CreateOrganizationInput{FeatureSet: orgtypes.OrganizationFeatureSetAll}); err != nil {
-		t.Fatal(err)
-	}
-	for i := range members {
-		if _, err := oc.CreateAccount(ctx, &organizations.CreateAccountInput{
-			AccountName: aws.String(fmt.Sprintf("member-%02d", i)), Email: aws.String(fmt.Sprintf("member-%02d@example.com", i))}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	listed, err := awsenv.ListAccounts(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ids []string
-	for _, a := range listed {
-		if a.ID != management {
-			ids = append(ids, a.ID)
-		}
-	}
-	sort.Strings(ids)
-	if len(ids) != members {
-		t.Fatalf("%d member accounts, want %d", len(ids), members)
-	}
-	denied, timedOut := ids[3], ids[7]
+	f := newFanOut(t, members, 4)
+	ids, denied, timedOut := f.members, f.members[3], f.members[7]
 	opened := map[string]string{}
 	for _, id := range []string{ids[0], denied, timedOut} {
-		creds, err := awsenv.Reach(ctx, cfg, "aws", id, awsenv.Role{Name: awsenv.DefaultRoleName, SessionName: "seed"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		opened[id] = openPort(t, creds, "open-"+id, 3389)
+		opened[id] = openPort(t, f.memberConfig(t, id), "open-"+id, 3389)
 	}
-
-	st := newStore(t, cfg)
-	if _, err := st.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(evidenceBucket)}); err != nil {
-		t.Fatal(err)
-	}
-	// One member's role cannot be assumed: AccessDenied at sts:AssumeRole,
-	// for the Lambda and the CLI alike.
-	deny, err := faultproxy.New(sf.MotoURL, faultproxy.Rule{Service: "sts", Action: "AssumeRole", BodyContains: denied, Fault: faultproxy.AccessDenied})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = deny.Close() })
-
-	pool := lambdatest.NewPool(t, boot, map[string]string{
-		"POSTURE_BUCKET":    evidenceBucket,
-		"POSTURE_ORG":       "true",
-		"POSTURE_ROLE_NAME": awsenv.DefaultRoleName,
-		"POSTURE_REGIONS":   "us-east-1",
-		"AWS_ENDPOINT_URL":  deny.URL,
-	}, 4)
-	invoker := &switchInvoker{inner: pool}
-	sf.SetInvoker(invoker)
-	setup := time.Since(testStart)
-
-	definition, err := statemachine.Render(map[string]string{"PostureFunctionArn": functionArn, "MaxConcurrency": "4", "ToleratedFailureCount": "2"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sfc := sfn.NewFromConfig(cfg)
-	sm, err := sfc.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("posture-nightly"), Definition: aws.String(definition),
-		RoleArn: aws.String("arn:aws:iam::123456789012:role/posture-states")})
-	if err != nil {
-		t.Fatalf("create the state machine from %s: %v", statemachine.File, err)
-	}
-	execute := func(name string) (*sfn.DescribeExecutionOutput, time.Duration) {
-		t.Helper()
-		start := time.Now()
-		ex, err := sfc.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: sm.StateMachineArn, Name: aws.String(name), Input: aws.String("{}")})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := lambdatest.WaitExecution(ctx, sfc, aws.ToString(ex.ExecutionArn))
-		if err != nil {
-			t.Fatalf("%s: %v\nmoto: %s", name, err, sf.Logs())
-		}
-		return out, time.Since(start)
-	}
+	f.deny(t, denied)
+	st, ctx, execute, pool, sf, cli := f.store, f.ctx, f.execute, f.pool, f.sfn, f.cli
+	setup := f.setup
 
 	out1, took1 := execute("nightly-1")
 	if out1.Status != sfntypes.ExecutionStatusSucceeded {
@@ -502,7 +421,7 @@ func TestFanOutOnStepFunctions(t *testing.T) {
 	// The CLI's scan of the same organization, through the same denial.
 	outDir := filepath.Join(t.TempDir(), "cli")
 	cmd := exec.CommandContext(ctx, cli, "scan", "--org", "--role-name", awsenv.DefaultRoleName, "--regions", "us-east-1", "--out", outDir)
-	cmd.Env = append(os.Environ(), "AWS_ENDPOINT_URL="+deny.URL, "AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing",
+	cmd.Env = append(os.Environ(), "AWS_ENDPOINT_URL="+f.proxy.URL, "AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing",
 		"AWS_REGION=us-east-1", "AWS_PROFILE=", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -591,11 +510,124 @@ func TestFanOutOnStepFunctions(t *testing.T) {
 		setup.Round(time.Millisecond), took1.Round(time.Millisecond), took2.Round(time.Millisecond), lambdatest.Summarize(pool.Stats()))
 }
 
-// switchInvoker passes invocations to inner (a seam the tests replace).
-type switchInvoker struct{ inner lambdatest.Invoker }
+// fanOut is the fixture of the fan-out tests: moto (5.2.5+) with Step
+// Functions execution on, an organization of the management account and
+// members, the evidence bucket, a faultproxy in front of moto (the Lambda
+// and the CLI reach AWS through it), a pool of Runtime Interface Emulators
+// running the real bootstrap behind the bridge, and the state machine of
+// statemachine/posture.asl.json.
+type fanOut struct {
+	ctx     context.Context
+	sfn     *lambdatest.SFN
+	cfg     aws.Config
+	members []string
+	store   *store
+	proxy   *faultproxy.Proxy
+	pool    *lambdatest.Pool
+	cli     string
+	sm      string
+	setup   time.Duration
+	execute func(name string) (*sfn.DescribeExecutionOutput, time.Duration)
+}
 
-func (s *switchInvoker) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
-	return s.inner.Invoke(ctx, payload)
+func newFanOut(t testing.TB, members, concurrency int) *fanOut {
+	t.Helper()
+	testStart := time.Now()
+	boot := lambdatest.Build(t, "./lambda")
+	cli := lambdatest.Build(t, "./cmd/posture")
+	sf := lambdatest.StartSFN(t, nil)
+	cfg := sf.Config(t, "us-east-1")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	t.Cleanup(cancel)
+
+	oc := organizations.NewFromConfig(cfg)
+	if _, err := oc.CreateOrganization(ctx, &organizations.CreateOrganizationInput{FeatureSet: orgtypes.OrganizationFeatureSetAll}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range members {
+		if _, err := oc.CreateAccount(ctx, &organizations.CreateAccountInput{
+			AccountName: aws.String(fmt.Sprintf("member-%03d", i)), Email: aws.String(fmt.Sprintf("member-%03d@example.com", i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	listed, err := awsenv.ListAccounts(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, a := range listed {
+		if a.ID != management {
+			ids = append(ids, a.ID)
+		}
+	}
+	sort.Strings(ids)
+	if len(ids) != members {
+		t.Fatalf("%d member accounts, want %d", len(ids), members)
+	}
+	st := newStore(t, cfg)
+	if _, err := st.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(evidenceBucket)}); err != nil {
+		t.Fatal(err)
+	}
+	proxy, err := faultproxy.New(sf.MotoURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = proxy.Close() })
+	pool := lambdatest.NewPool(t, boot, map[string]string{
+		"POSTURE_BUCKET":    evidenceBucket,
+		"POSTURE_ORG":       "true",
+		"POSTURE_ROLE_NAME": awsenv.DefaultRoleName,
+		"POSTURE_REGIONS":   "us-east-1",
+		"AWS_ENDPOINT_URL":  proxy.URL,
+	}, concurrency)
+	sf.SetInvoker(pool)
+
+	definition, err := statemachine.Render(map[string]string{"PostureFunctionArn": functionArn,
+		"MaxConcurrency": fmt.Sprint(concurrency), "ToleratedFailureCount": "2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sfc := sfn.NewFromConfig(cfg)
+	sm, err := sfc.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("posture-nightly"), Definition: aws.String(definition),
+		RoleArn: aws.String("arn:aws:iam::123456789012:role/posture-states")})
+	if err != nil {
+		t.Fatalf("create the state machine from %s: %v", statemachine.File, err)
+	}
+	f := &fanOut{ctx: ctx, sfn: sf, cfg: cfg, members: ids, store: st, proxy: proxy, pool: pool, cli: cli,
+		sm: aws.ToString(sm.StateMachineArn), setup: time.Since(testStart)}
+	f.execute = func(name string) (*sfn.DescribeExecutionOutput, time.Duration) {
+		t.Helper()
+		start := time.Now()
+		ex, err := sfc.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(f.sm), Name: aws.String(name), Input: aws.String("{}")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := lambdatest.WaitExecution(ctx, sfc, aws.ToString(ex.ExecutionArn))
+		if err != nil {
+			t.Fatalf("%s: %v\nmoto: %s", name, err, sf.Logs())
+		}
+		return out, time.Since(start)
+	}
+	return f
+}
+
+// memberConfig reaches a member account as the seeding test does.
+func (f *fanOut) memberConfig(t testing.TB, account string) aws.Config {
+	t.Helper()
+	cfg, err := awsenv.Reach(f.ctx, f.cfg, "aws", account, awsenv.Role{Name: awsenv.DefaultRoleName, SessionName: "seed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// deny makes the account's role impossible to assume (AccessDenied at
+// sts:AssumeRole), for the Lambda and the CLI alike.
+func (f *fanOut) deny(t testing.TB, account string) {
+	t.Helper()
+	if err := f.proxy.SetRules(faultproxy.Rule{Service: "sts", Action: "AssumeRole", BodyContains: account, Fault: faultproxy.AccessDenied}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func equalStrings(a, b []string) bool {

@@ -255,21 +255,59 @@ func TestEvidenceBucket(t *testing.T) {
 	if got := js(Get(tpl, "Conditions", "ObjectLock")); got != `{"Fn::Not":[{"Fn::Equals":[{"Ref":"EvidenceRetentionYears"},0]}]}` {
 		t.Errorf("condition ObjectLock = %s", got)
 	}
-	// Lifecycle: work files expire, incomplete uploads are aborted,
-	// noncurrent versions expire when asked.
-	var work, abort, noncurrent bool
+	// Lifecycle: incomplete uploads are aborted, noncurrent versions expire
+	// when asked. No work files here: they live in the work bucket.
+	var abort, noncurrent bool
 	for _, r := range anys(Get(p, "LifecycleConfiguration", "Rules")) {
 		switch {
-		case js(Get(r, "Prefix")) == js(sub("${Prefix}work/")):
-			work = Get(r, "Status") == "Enabled" && js(Get(r, "ExpirationInDays")) == js(ref("WorkFilesExpirationDays"))
 		case Get(r, "AbortIncompleteMultipartUpload", "DaysAfterInitiation") != nil:
 			abort = Get(r, "Status") == "Enabled" && Get(r, "Prefix") == nil
 		case Get(r, "NoncurrentVersionExpiration") != nil:
 			noncurrent = js(Get(r, "Status")) == `{"Fn::If":["ExpireNoncurrent","Enabled","Disabled"]}`
 		}
 	}
-	if !work || !abort || !noncurrent {
-		t.Errorf("lifecycle rules: work-files expiry %v, abort incomplete uploads %v, noncurrent expiry %v; want all", work, abort, noncurrent)
+	if !abort || !noncurrent {
+		t.Errorf("lifecycle rules: abort incomplete uploads %v, noncurrent expiry %v; want both", abort, noncurrent)
+	}
+}
+
+// TestWorkBucket: the fan-out's working files live in a bucket of their own,
+// never under Object Lock, encrypted with the same key, private, TLS-only,
+// and expired after WorkFilesExpirationDays.
+func TestWorkBucket(t *testing.T) {
+	tpl := load(t, "template.yaml")
+	b := res(t, tpl, "WorkBucket")
+	p := b["Properties"]
+	if Get(p, "ObjectLockEnabled") != nil || Get(p, "ObjectLockConfiguration") != nil {
+		t.Error("the work bucket has Object Lock: its files would be kept for the evidence retention")
+	}
+	sse := Get(p, "BucketEncryption", "ServerSideEncryptionConfiguration", 0)
+	if got := Get(sse, "ServerSideEncryptionByDefault", "SSEAlgorithm"); got != "aws:kms" {
+		t.Errorf("SSEAlgorithm = %v, want aws:kms", got)
+	}
+	for _, f := range []string{"BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"} {
+		if Get(p, "PublicAccessBlockConfiguration", f) != true {
+			t.Errorf("PublicAccessBlockConfiguration.%s is not true", f)
+		}
+	}
+	expires := false
+	for _, r := range anys(Get(p, "LifecycleConfiguration", "Rules")) {
+		if Get(r, "Status") == "Enabled" && js(Get(r, "ExpirationInDays")) == js(ref("WorkFilesExpirationDays")) && Get(r, "Prefix") == nil {
+			expires = true
+		}
+	}
+	if !expires {
+		t.Errorf("the work bucket's files do not expire after WorkFilesExpirationDays: %s", js(Get(p, "LifecycleConfiguration")))
+	}
+	policy := js(Get(res(t, tpl, "WorkBucketPolicy"), "Properties"))
+	for _, want := range []string{`"aws:SecureTransport":"false"`, `"s3:x-amz-server-side-encryption":"aws:kms"`, `{"Ref":"WorkBucket"}`} {
+		if !strings.Contains(policy, want) {
+			t.Errorf("the work bucket policy lacks %s: %s", want, policy)
+		}
+	}
+	env := js(Get(res(t, tpl, "PostureFunction"), "Properties", "Environment", "Variables", "POSTURE_WORK_BUCKET"))
+	if env != js(ref("WorkBucket")) {
+		t.Errorf("POSTURE_WORK_BUCKET = %s, want the work bucket", env)
 	}
 }
 
@@ -439,7 +477,7 @@ func TestStateMachine(t *testing.T) {
 	st := roleStatements(t, tpl, "StateMachineRole")
 	want := map[string]string{
 		"lambda:InvokeFunction":    `["PostureFunction","Arn"]`,
-		"s3:GetObject":             `${EvidenceBucket.Arn}/${Prefix}work/*`,
+		"s3:GetObject":             `${WorkBucket.Arn}/${Prefix}work/*`,
 		"states:StartExecution":    `{"Ref":"PostureStateMachine"}`,
 		"states:DescribeExecution": `execution:${PostureStateMachine.Name}/*`,
 		"states:StopExecution":     `execution:${PostureStateMachine.Name}/*`,
@@ -492,11 +530,13 @@ func TestFunctionRoleLeastPrivilege(t *testing.T) {
 					t.Errorf("%s: %s is not a read on the scanner's list", s.where, a)
 				}
 			case prefix == "s3" && !slices.Contains(reads, a):
-				// Object reads and writes, and listing: only its own bucket, below Prefix.
+				// Object reads and writes, and listing: only its own buckets
+				// (evidence, and work files below Prefix work/).
 				for _, r := range s.resources {
 					rs := js(r)
-					if rs != `{"Fn::GetAtt":["EvidenceBucket","Arn"]}` && !strings.HasPrefix(rs, `{"Fn::Sub":"${EvidenceBucket.Arn}/`) {
-						t.Errorf("%s: %s on %s, outside the evidence bucket", s.where, a, rs)
+					if rs != `{"Fn::GetAtt":["EvidenceBucket","Arn"]}` && !strings.HasPrefix(rs, `{"Fn::Sub":"${EvidenceBucket.Arn}/`) &&
+						rs != `{"Fn::GetAtt":["WorkBucket","Arn"]}` && rs != `{"Fn::Sub":"${WorkBucket.Arn}/${Prefix}work/*"}` {
+						t.Errorf("%s: %s on %s, outside its buckets", s.where, a, rs)
 					}
 				}
 				if name == "ListBucket" && Get(s.condition, "StringLike", "s3:prefix") == nil {

@@ -150,7 +150,7 @@ func LoadSettings(getenv func(string) string) (Settings, error) {
 		fail(bad(EnvRoleName, "%q is not a role name (letters, digits and +=,.@_- up to 64 characters, optionally after a path/)", s.RoleName))
 	}
 	s.ExternalID = get(EnvExternalID)
-	if s.ExternalID != "" && !externalID.MatchString(s.ExternalID) {
+	if s.ExternalID != "" && (len(s.ExternalID) < 2 || len(s.ExternalID) > 1224 || !externalID.MatchString(s.ExternalID)) {
 		fail(bad(EnvExternalID, "not an external ID (2 to 1224 characters of letters, digits and +=,.@:/-_)"))
 	}
 	if v := get(EnvFrameworks); v != "" && strings.ToLower(v) != "all" {
@@ -240,7 +240,7 @@ var (
 	bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 	// roleName is an IAM role name, optionally after a path.
 	roleName   = regexp.MustCompile(`^([\w+=,.@-]+/)*[\w+=,.@-]{1,64}$`)
-	externalID = regexp.MustCompile(`^[\w+=,.@:/-]{2,1224}$`)
+	externalID = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
 	// kmsKey is a key ARN, an alias ARN, an alias name, a key ID or a
 	// multi-Region key ID.
 	kmsKey = regexp.MustCompile(`^(arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key/[A-Za-z0-9-]+|alias/[\w/-]+)|alias/[\w/-]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`)

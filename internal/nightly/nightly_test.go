@@ -1,0 +1,491 @@
+package nightly
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/posture-dev/posture/internal/awsenv"
+	"github.com/posture-dev/posture/internal/emulator/emutest"
+	"github.com/posture-dev/posture/internal/model"
+	"github.com/posture-dev/posture/reports"
+)
+
+func TestMain(m *testing.M) { os.Exit(emutest.Main(m)) }
+
+const (
+	evidenceBucket = "posture-evidence"
+	// account is the emulator's default account, the function's own.
+	account = "123456789012"
+)
+
+// lockedBuffer is a log sink written from many goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// fixture is a fresh emulator with the evidence bucket, and the function's
+// environment.
+type fixture struct {
+	t    *testing.T
+	url  string
+	cfg  aws.Config // the test's own client configuration (mutations allowed)
+	s3   *s3.Client
+	vars map[string]string
+	logs *lockedBuffer
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	srv := emutest.Fresh(t)
+	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
+		"AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_PROFILE": "", "AWS_SESSION_TOKEN": ""} {
+		t.Setenv(k, v)
+	}
+	cfg := emutest.Config(t, srv.URL, "us-east-1")
+	client := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(evidenceBucket)}); err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{t: t, url: srv.URL, cfg: cfg, s3: client, logs: &lockedBuffer{}, vars: map[string]string{
+		EnvBucket: evidenceBucket, "AWS_ENDPOINT_URL": srv.URL, "AWS_LAMBDA_FUNCTION_NAME": "posture-nightly", EnvLogLevel: "debug",
+	}}
+}
+
+// handler is the function as the Lambda runtime calls it, with the test's
+// environment and a log the test can read.
+func (f *fixture) handler() Handler {
+	return Handler{
+		Getenv:  envOf(f.vars),
+		Logger:  slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Version: "test",
+		AWS:     awsEnvOptions(),
+	}
+}
+
+func (f *fixture) invoke(ctx context.Context, event string) (any, error) {
+	return f.handler().Handle(ctx, json.RawMessage(event))
+}
+
+// run invokes a single run and returns its summary.
+func (f *fixture) run(event string) *Summary {
+	f.t.Helper()
+	out, err := f.invoke(context.Background(), event)
+	if err != nil {
+		f.t.Fatalf("run %s: %v\nlog:\n%s", event, err, f.logs)
+	}
+	return out.(*Summary)
+}
+
+func (f *fixture) get(key string) []byte {
+	f.t.Helper()
+	out, err := f.s3.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(evidenceBucket), Key: aws.String(key)})
+	if err != nil {
+		f.t.Fatalf("get %s: %v", key, err)
+	}
+	defer out.Body.Close()
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(out.Body); err != nil {
+		f.t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func (f *fixture) put(key string, body []byte) {
+	f.t.Helper()
+	if _, err := f.s3.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(evidenceBucket), Key: aws.String(key), Body: bytes.NewReader(body)}); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func (f *fixture) list(prefix string) []string {
+	f.t.Helper()
+	var keys []string
+	p := s3.NewListObjectsV2Paginator(f.s3, &s3.ListObjectsV2Input{Bucket: aws.String(evidenceBucket), Prefix: aws.String(prefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		for _, o := range page.Contents {
+			keys = append(keys, aws.ToString(o.Key))
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// download copies every object under prefix into a new folder.
+func (f *fixture) download(prefix string) string {
+	f.t.Helper()
+	dir := filepath.Join(f.t.TempDir(), "pkg")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		f.t.Fatal(err)
+	}
+	for _, key := range f.list(prefix) {
+		if err := os.WriteFile(filepath.Join(dir, strings.TrimPrefix(key, prefix)), f.get(key), 0o600); err != nil {
+			f.t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func (f *fixture) scanJSON(id string) *model.Scan {
+	f.t.Helper()
+	scan, err := reports.DecodeScan(f.get("posture/runs/" + id + "/scan.json"))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return scan
+}
+
+func (f *fixture) descriptor(key string) Descriptor {
+	f.t.Helper()
+	var d Descriptor
+	if err := json.Unmarshal(f.get(key), &d); err != nil {
+		f.t.Fatalf("%s: %v", key, err)
+	}
+	return d
+}
+
+func (f *fixture) manifest(id string) reports.Manifest {
+	f.t.Helper()
+	var m reports.Manifest
+	if err := json.Unmarshal(f.get("posture/runs/"+id+"/manifest.json"), &m); err != nil {
+		f.t.Fatal(err)
+	}
+	return m
+}
+
+func sha(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+func openGroup(t *testing.T, cfg aws.Config, name string, port int32) string {
+	t.Helper()
+	c := ec2.NewFromConfig(cfg)
+	sg, err := c.CreateSecurityGroup(context.Background(), &ec2.CreateSecurityGroupInput{GroupName: aws.String(name), Description: aws.String(name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AuthorizeSecurityGroupIngress(context.Background(), &ec2.AuthorizeSecurityGroupIngressInput{GroupId: sg.GroupId,
+		IpProtocol: aws.String("tcp"), FromPort: aws.Int32(port), ToPort: aws.Int32(port), CidrIp: aws.String("0.0.0.0/0")}); err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(sg.GroupId)
+}
+
+// outcome is what the tests compare of a result.
+type outcome struct{ check, account, region, resource, status string }
+
+func outcomes(scan *model.Scan) map[outcome]bool {
+	out := map[outcome]bool{}
+	for _, r := range scan.Results {
+		out[outcome{r.CheckID, r.AccountID, r.Region, r.ResourceID, string(r.Status)}] = true
+	}
+	return out
+}
+
+func sameSet[K comparable](got, want map[K]bool) string {
+	var lines []string
+	for k := range want {
+		if !got[k] {
+			lines = append(lines, fmt.Sprintf("missing %v", k))
+		}
+	}
+	for k := range got {
+		if !want[k] {
+			lines = append(lines, fmt.Sprintf("unexpected %v", k))
+		}
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
+}
+
+// inbox subscribes a new SQS queue to a new SNS topic and returns the
+// topic's ARN and a function that returns the messages delivered so far
+// (subject and message of each SNS envelope).
+func inbox(t *testing.T, cfg aws.Config) (string, func() [][2]string) {
+	t.Helper()
+	ctx := context.Background()
+	topic, err := sns.NewFromConfig(cfg).CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("posture-summary")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := sqs.NewFromConfig(cfg)
+	queue, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("summary-inbox")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	attrs, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: queue.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sns.NewFromConfig(cfg).Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"),
+		Endpoint: aws.String(attrs.Attributes[string(sqstypes.QueueAttributeNameQueueArn)])}); err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(topic.TopicArn), func() [][2]string {
+		var msgs [][2]string
+		for {
+			out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: queue.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(out.Messages) == 0 {
+				return msgs
+			}
+			for _, m := range out.Messages {
+				var env struct{ Subject, Message string }
+				if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &env); err != nil {
+					t.Fatalf("SNS envelope %q: %v", aws.ToString(m.Body), err)
+				}
+				msgs = append(msgs, [2]string{env.Subject, env.Message})
+				if _, err := q.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: queue.QueueUrl, ReceiptHandle: m.ReceiptHandle}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+}
+
+// TestSingleRunTwice: two scheduled single runs of one account, with one
+// finding fixed and one added between them. Both packages are in the
+// bucket, intact; the second is chained to the first's manifest, diffed
+// against it (exactly the new and the resolved finding), latest.json names
+// it, the index has both, and the SNS summary says what changed.
+func TestSingleRunTwice(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	sgA := openGroup(t, f.cfg, "open-a", 22)
+	sgB := openGroup(t, f.cfg, "open-b", 3389)
+	if _, err := f.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("data-a")}); err != nil {
+		t.Fatal(err)
+	}
+	config := []byte(fmt.Sprintf(`# the nightly run's config
+waivers:
+  - id: evidence-bucket
+    check: s3-bucket-unencrypted
+    resources: [%s]
+    reason: encrypted with SSE-KMS on every upload by the nightly run
+    owner: security@example.com
+    expires: %s
+`, evidenceBucket, time.Now().AddDate(0, 1, 0).Format("2006-01-02")))
+	f.put("config/posture.yaml", config)
+	topic, messages := inbox(t, f.cfg)
+	f.vars[EnvRegions] = "us-east-1"
+	f.vars[EnvChecks] = "ec2-sg-open-admin-port,s3-bucket-unencrypted"
+	f.vars[EnvFrameworks] = "cis-aws-5.0.0,soc2"
+	f.vars[EnvConfig] = "config/posture.yaml"
+	f.vars[EnvTopicARN] = topic
+	caller, err := sts.NewFromConfig(f.cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	s1 := f.run(`{}`)
+	id1 := s1.ScanID
+	ec2c := ec2.NewFromConfig(f.cfg)
+	if _, err := ec2c.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: aws.String(sgA),
+		IpProtocol: aws.String("tcp"), FromPort: aws.Int32(22), ToPort: aws.Int32(22), CidrIp: aws.String("0.0.0.0/0")}); err != nil {
+		t.Fatal(err)
+	}
+	sgC := openGroup(t, f.cfg, "open-c", 22)
+	time.Sleep(1100 * time.Millisecond) // scan IDs have a resolution of one second
+	s2 := f.run(`{"version":"0","id":"53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa","detail-type":"Scheduled Event","source":"aws.events",` +
+		`"account":"123456789012","time":"2026-12-03T02:00:00Z","region":"us-east-1","resources":["arn:aws:events:us-east-1:123456789012:rule/nightly"],"detail":{}}`)
+	id2 := s2.ScanID
+	if id2 <= id1 {
+		t.Fatalf("scan IDs %s then %s", id1, id2)
+	}
+
+	// The packages: every object under runs/<id>/, downloaded, verifies
+	// (the manifest lists every file with its hash, and nothing else is
+	// there).
+	want := map[string][]string{
+		id1: {"evidence.xlsx", "findings.csv", "findings.ocsf.json", "manifest.json", "report-cis-aws-5.0.0.pdf", "report-soc2.pdf", "scan.json", "SHA256SUMS"},
+		id2: {"diff.json", "evidence.xlsx", "findings.csv", "findings.ocsf.json", "manifest.json", "report-cis-aws-5.0.0.pdf", "report-soc2.pdf", "scan.json", "SHA256SUMS"},
+	}
+	for id, names := range want {
+		prefix := "posture/runs/" + id + "/"
+		var got []string
+		for _, k := range f.list(prefix) {
+			got = append(got, strings.TrimPrefix(k, prefix))
+		}
+		sort.Strings(names)
+		if strings.Join(got, " ") != strings.Join(names, " ") {
+			t.Errorf("objects of run %s: %v, want %v", id, got, names)
+		}
+		v, err := reports.VerifyPackage(f.download(prefix), reports.VerifyOptions{})
+		if err != nil || !v.Intact() {
+			t.Errorf("run %s downloaded: %v, problems %v", id, err, v.Problems)
+		}
+	}
+	for key, ct := range map[string]string{
+		"posture/runs/" + id2 + "/report-soc2.pdf": "application/pdf", "posture/runs/" + id2 + "/SHA256SUMS": "text/plain; charset=utf-8",
+		"posture/runs/" + id2 + "/evidence.xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+		"posture/runs/" + id2 + "/scan.json":     "application/json", "posture/latest.json": "application/json",
+	} {
+		out, err := f.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(evidenceBucket), Key: aws.String(key)})
+		if err != nil || aws.ToString(out.ContentType) != ct || out.ServerSideEncryption != "aws:kms" {
+			t.Errorf("%s: content type %q, SSE %q (%v); want %s, aws:kms", key, aws.ToString(out.ContentType), out.ServerSideEncryption, err, ct)
+		}
+	}
+
+	// The chain: run 1 starts it, run 2 names run 1's manifest.json.
+	if m := f.manifest(id1); m.PreviousManifestSHA256 != "" {
+		t.Errorf("run 1 chains to %q, want nothing (the first run)", m.PreviousManifestSHA256)
+	}
+	m1 := sha(f.get("posture/runs/" + id1 + "/manifest.json"))
+	if m := f.manifest(id2); m.PreviousManifestSHA256 != m1 {
+		t.Errorf("run 2's previous_manifest_sha256 = %q, want run 1's manifest %s", m.PreviousManifestSHA256, m1)
+	}
+
+	// What each scan.json records, and its results.
+	scan1, scan2 := f.scanJSON(id1), f.scanJSON(id2)
+	for _, c := range []struct {
+		scan       *model.Scan
+		invocation string
+	}{{scan1, "lambda posture-nightly (action run)"}, {scan2, "lambda posture-nightly (action run, Scheduled Event)"}} {
+		s := c.scan.Scan
+		if s.Invocation != c.invocation || s.Principal != aws.ToString(caller.Arn) || s.ConfigFile != "s3://posture-evidence/config/posture.yaml" ||
+			s.ConfigSHA256 != sha(config) || strings.Join(s.RequestedRegions, ",") != "us-east-1" || strings.Join(c.scan.FrameworkIDs(), ",") != "cis-aws-5.0.0,soc2" {
+			t.Errorf("scan %s records invocation %q, principal %q, config %q %q, regions %v, frameworks %v", s.ID, s.Invocation, s.Principal,
+				s.ConfigFile, s.ConfigSHA256, s.RequestedRegions, c.scan.FrameworkIDs())
+		}
+	}
+	if scan1.Scan.Baseline != nil || scan2.Scan.Baseline == nil || scan2.Scan.Baseline.ID != id1 {
+		t.Errorf("baselines: run 1 %+v, run 2 %+v; want none, then %s", scan1.Scan.Baseline, scan2.Scan.Baseline, id1)
+	}
+	defaultSG := ""
+	for _, r := range scan1.Results {
+		if r.CheckID == "ec2-sg-open-admin-port" && r.ResourceID != sgA && r.ResourceID != sgB {
+			defaultSG = r.ResourceID
+		}
+	}
+	o := func(check, resource, status string) outcome { return outcome{check, account, "us-east-1", resource, status} }
+	sgCheck, s3Check := "ec2-sg-open-admin-port", "s3-bucket-unencrypted"
+	if d := sameSet(outcomes(scan1), map[outcome]bool{
+		o(sgCheck, defaultSG, "PASS"): true, o(sgCheck, sgA, "FAIL"): true, o(sgCheck, sgB, "FAIL"): true,
+		o(s3Check, "data-a", "FAIL"): true, o(s3Check, evidenceBucket, "MUTED"): true,
+	}); d != "" || defaultSG == "" {
+		t.Errorf("run 1 results:\n%s", d)
+	}
+	if d := sameSet(outcomes(scan2), map[outcome]bool{
+		o(sgCheck, defaultSG, "PASS"): true, o(sgCheck, sgA, "PASS"): true, o(sgCheck, sgB, "FAIL"): true, o(sgCheck, sgC, "FAIL"): true,
+		o(s3Check, "data-a", "FAIL"): true, o(s3Check, evidenceBucket, "MUTED"): true,
+	}); d != "" {
+		t.Errorf("run 2 results:\n%s", d)
+	}
+
+	// diff.json: exactly the new and the resolved finding.
+	d, err := reports.DecodeDiff(f.get("posture/runs/" + id2 + "/diff.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.New) != 1 || d.New[0].ResourceID != sgC || d.New[0].CheckID != sgCheck || d.New[0].NewStatus != model.StatusFail ||
+		len(d.Resolved) != 1 || d.Resolved[0].ResourceID != sgA || d.Resolved[0].NewStatus != model.StatusPass ||
+		len(d.Changed) != 0 || len(d.NotObserved) != 0 || d.UnchangedCount != 4 || d.Context.Old.ID != id1 || d.Context.New.ID != id2 {
+		t.Errorf("diff.json: new %+v, resolved %+v, changed %+v, not observed %+v, unchanged %d, old %s",
+			d.New, d.Resolved, d.Changed, d.NotObserved, d.UnchangedCount, d.Context.Old.ID)
+	}
+
+	// latest.json and the index.
+	latest := f.descriptor("posture/latest.json")
+	settings, _ := LoadSettings(envOf(f.vars))
+	wantLatest := Descriptor{ScanID: id2, StartedAt: scan2.Scan.StartedAt, FinishedAt: scan2.Scan.FinishedAt, Complete: true,
+		Scope: settings.Scope(), ManifestSHA256: sha(f.get("posture/runs/" + id2 + "/manifest.json")),
+		Package: "s3://posture-evidence/posture/runs/" + id2 + "/", ScanKey: "posture/runs/" + id2 + "/scan.json"}
+	if !latest.StartedAt.Equal(wantLatest.StartedAt) || !latest.FinishedAt.Equal(wantLatest.FinishedAt) {
+		t.Errorf("latest.json times %s %s, want %s %s", latest.StartedAt, latest.FinishedAt, wantLatest.StartedAt, wantLatest.FinishedAt)
+	}
+	latest.StartedAt, latest.FinishedAt = wantLatest.StartedAt, wantLatest.FinishedAt
+	if latest != wantLatest {
+		t.Errorf("latest.json = %+v\nwant %+v", latest, wantLatest)
+	}
+	if idx := f.list("posture/index/"); strings.Join(idx, " ") != "posture/index/"+id1+".json posture/index/"+id2+".json" {
+		t.Errorf("index: %v", idx)
+	}
+	if d1 := f.descriptor("posture/index/" + id1 + ".json"); d1.ManifestSHA256 != m1 || d1.Cancelled || !d1.Complete {
+		t.Errorf("index entry of run 1: %+v", d1)
+	}
+
+	// The summaries returned.
+	if s1.Baseline != "" || s1.Counts != (Counts{Pass: 1, Fail: 3, Muted: 1}) || s1.SeverityFailed["critical"] != 2 || s1.SeverityFailed["high"] != 1 ||
+		len(s1.NewCriticalHigh) != 0 || s1.Diff != (DiffCount{}) || s1.Gaps != 0 {
+		t.Errorf("summary 1: %+v", s1)
+	}
+	if s2.Baseline != id1 || s2.Counts != (Counts{Pass: 2, Fail: 3, Muted: 1}) || s2.Diff != (DiffCount{New: 1, Resolved: 1}) ||
+		len(s2.NewCriticalHigh) != 1 || s2.NewCriticalHigh[0] != (NewFinding{sgCheck, account, "us-east-1", sgC, "critical"}) ||
+		s2.Package != "s3://posture-evidence/posture/runs/"+id2+"/" || s2.NotifyError != "" {
+		t.Errorf("summary 2: %+v", s2)
+	}
+
+	// The SNS summaries, as a subscriber reads them.
+	msgs := messages()
+	if len(msgs) != 2 {
+		t.Fatalf("%d SNS messages, want 2: %q", len(msgs), msgs)
+	}
+	var second [2]string
+	for _, m := range msgs {
+		if strings.Contains(m[0], id2) {
+			second = m
+		}
+	}
+	if second[0] != "posture "+id2+": 1 new critical/high, 3 FAIL, complete" {
+		t.Errorf("subject %q", second[0])
+	}
+	for _, line := range []string{
+		"posture nightly scan " + id2 + " (complete)\n",
+		"Package: s3://posture-evidence/posture/runs/" + id2 + "/\n",
+		"Compared with: " + id1 + " (finished ",
+		"Results: 2 PASS, 3 FAIL, 0 ERROR, 1 MUTED\n",
+		"FAIL by severity: critical 2, high 1, medium 0, low 0, informational 0\n",
+		"Since the baseline: 1 new, 1 resolved, 0 changed, 0 not observed, 4 unchanged\n",
+		"New critical/high findings: 1\n  - CRITICAL ec2-sg-open-admin-port 123456789012 us-east-1 " + sgC + "\n",
+		"Coverage gaps: 0\n",
+	} {
+		if !strings.Contains(second[1], line) {
+			t.Errorf("the SNS message lacks %q:\n%s", line, second[1])
+		}
+	}
+}
+
+// awsEnvOptions are the function's AWS options in the tests: fast retries
+// against the fault proxy, no client-side rate limits on the emulator.
+func awsEnvOptions() awsenv.Options {
+	return awsenv.Options{MaxBackoff: 20 * time.Millisecond, NoRateLimits: true}
+}

@@ -26,6 +26,7 @@ import (
 
 	"github.com/posture-dev/posture/internal/awsenv"
 	"github.com/posture-dev/posture/internal/emulator/emutest"
+	"github.com/posture-dev/posture/internal/faultproxy"
 	"github.com/posture-dev/posture/internal/model"
 	"github.com/posture-dev/posture/reports"
 )
@@ -75,7 +76,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Setenv(k, v)
 	}
 	cfg := emutest.Config(t, srv.URL, "us-east-1")
-	client := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	client := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle, o.DisableLogOutputChecksumValidationSkipped = true, true })
 	if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(evidenceBucket)}); err != nil {
 		t.Fatal(err)
 	}
@@ -396,7 +397,9 @@ waivers:
 			defaultSG = r.ResourceID
 		}
 	}
-	o := func(check, resource, status string) outcome { return outcome{check, account, "us-east-1", resource, status} }
+	o := func(check, resource, status string) outcome {
+		return outcome{check, account, "us-east-1", resource, status}
+	}
 	sgCheck, s3Check := "ec2-sg-open-admin-port", "s3-bucket-unencrypted"
 	if d := sameSet(outcomes(scan1), map[outcome]bool{
 		o(sgCheck, defaultSG, "PASS"): true, o(sgCheck, sgA, "FAIL"): true, o(sgCheck, sgB, "FAIL"): true,
@@ -488,4 +491,119 @@ waivers:
 // against the fault proxy, no client-side rate limits on the emulator.
 func awsEnvOptions() awsenv.Options {
 	return awsenv.Options{MaxBackoff: 20 * time.Millisecond, NoRateLimits: true}
+}
+
+// TestBaselineSelection: the baseline is the newest earlier run of the same
+// scope that was not cancelled; the manifest chain follows latest.json
+// whatever that run was; a corrupt latest.json starts a new chain and a
+// corrupt baseline leaves the run without a diff, neither failing the run.
+func TestBaselineSelection(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	openGroup(t, f.cfg, "open-a", 22)
+	f.vars[EnvRegions] = "us-east-1"
+	f.vars[EnvChecks] = "ec2-sg-open-admin-port"
+	f.vars[EnvFrameworks] = "soc2"
+	next := func() { time.Sleep(1100 * time.Millisecond) } // scan IDs have a resolution of one second
+
+	a := f.run(`{"action":"run"}`)
+	next()
+
+	// B: same scope, cancelled: EC2 hangs, and the engine stops StopMargin
+	// before the invocation's deadline; the package is still written.
+	p, err := faultproxy.New(f.url, faultproxy.Rule{Service: "ec2", Action: "DescribeSecurityGroups", Fault: faultproxy.Latency, Delay: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	f.vars["AWS_ENDPOINT_URL"] = p.URL
+	h := f.handler()
+	h.StopMargin = 20 * time.Second
+	cctx, cancel := context.WithTimeout(ctx, 25*time.Second)
+	out, err := h.Handle(cctx, json.RawMessage(`{}`))
+	cancel()
+	if err != nil {
+		t.Fatalf("cancelled run: %v\n%s", err, f.logs)
+	}
+	b := out.(*Summary)
+	f.vars["AWS_ENDPOINT_URL"] = f.url
+	if !b.Cancelled || b.Complete || b.Baseline != a.ScanID {
+		t.Errorf("cancelled run: %+v", b)
+	}
+	if d := f.descriptor("posture/index/" + b.ScanID + ".json"); !d.Cancelled || d.Complete {
+		t.Errorf("index entry of the cancelled run: %+v", d)
+	}
+	if scan := f.scanJSON(b.ScanID); !scan.Scan.Cancelled {
+		t.Error("the cancelled run's scan.json is not marked cancelled")
+	}
+	next()
+
+	// C: another scope (two regions).
+	f.vars[EnvRegions] = "us-east-1,eu-west-1"
+	c := f.run(`{}`)
+	if c.Baseline != "" {
+		t.Errorf("a run of a new scope is compared with %s", c.Baseline)
+	}
+	next()
+
+	// D: the first scope again: compared with A (B is cancelled, C of
+	// another scope), chained to C (latest.json).
+	f.vars[EnvRegions] = "us-east-1"
+	d := f.run(`{}`)
+	if d.Baseline != a.ScanID {
+		t.Errorf("baseline %q, want %s (not the cancelled %s, not %s of another scope)", d.Baseline, a.ScanID, b.ScanID, c.ScanID)
+	}
+	if got, want := f.manifest(d.ScanID).PreviousManifestSHA256, sha(f.get("posture/runs/"+c.ScanID+"/manifest.json")); got != want {
+		t.Errorf("run D chains to %s, want C's manifest %s", got, want)
+	}
+	if got, want := f.manifest(c.ScanID).PreviousManifestSHA256, sha(f.get("posture/runs/"+b.ScanID+"/manifest.json")); got != want {
+		t.Errorf("run C chains to %s, want the cancelled B's manifest %s", got, want)
+	}
+	next()
+
+	// E: latest.json corrupt: a new chain starts, the baseline is D.
+	f.put("posture/latest.json", []byte("{not json"))
+	e := f.run(`{}`)
+	if m := f.manifest(e.ScanID); m.PreviousManifestSHA256 != "" || e.Baseline != d.ScanID {
+		t.Errorf("after a corrupt latest.json: previous %q, baseline %q (want none, %s)", m.PreviousManifestSHA256, e.Baseline, d.ScanID)
+	}
+	if !strings.Contains(f.logs.String(), "latest.json corrupt: this run starts a new manifest chain") {
+		t.Error("the corrupt latest.json is not logged")
+	}
+	if latest := f.descriptor("posture/latest.json"); latest.ScanID != e.ScanID {
+		t.Errorf("latest.json names %s, want %s", latest.ScanID, e.ScanID)
+	}
+	next()
+
+	// F: the baseline's scan.json corrupt: no diff, the run goes on.
+	f.put("posture/runs/"+e.ScanID+"/scan.json", []byte(`{"schema_version":1}`))
+	g := f.run(`{}`)
+	if g.Baseline != "" || g.Diff != (DiffCount{}) {
+		t.Errorf("with a corrupt baseline: %+v", g)
+	}
+	if keys := f.list("posture/runs/" + g.ScanID + "/diff.json"); len(keys) != 0 {
+		t.Errorf("diff.json written without a readable baseline: %v", keys)
+	}
+	if !strings.Contains(f.logs.String(), "the baseline's scan.json cannot be read; the run goes on without a diff") {
+		t.Error("the corrupt baseline is not logged")
+	}
+	if m := f.manifest(g.ScanID); m.PreviousManifestSHA256 != sha(f.get("posture/runs/"+e.ScanID+"/manifest.json")) {
+		t.Errorf("run F is not chained to E")
+	}
+}
+
+// TestRegionSettingChecked: a region that does not exist fails the
+// invocation naming POSTURE_REGIONS, before anything is written.
+func TestRegionSettingChecked(t *testing.T) {
+	f := newFixture(t)
+	f.vars[EnvRegions] = "us-east-1,us-mars-1"
+	for _, event := range []string{`{}`, `{"action":"plan"}`} {
+		_, err := f.invoke(context.Background(), event)
+		if err == nil || !strings.Contains(err.Error(), `POSTURE_REGIONS: "us-mars-1" is not a region (ec2:DescribeRegions does not list it)`) {
+			t.Errorf("%s: error %v", event, err)
+		}
+	}
+	if keys := f.list(""); len(keys) != 0 {
+		t.Errorf("objects written: %v", keys)
+	}
 }

@@ -17,7 +17,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -26,9 +29,12 @@ import (
 
 	"github.com/posture-dev/posture/internal/awsenv"
 	"github.com/posture-dev/posture/internal/emulator/emutest"
+	"github.com/posture-dev/posture/internal/engine"
 	"github.com/posture-dev/posture/internal/faultproxy"
 	"github.com/posture-dev/posture/internal/model"
+	"github.com/posture-dev/posture/internal/scanrun"
 	"github.com/posture-dev/posture/reports"
+	"github.com/posture-dev/posture/scanners"
 )
 
 func TestMain(m *testing.M) { os.Exit(emutest.Main(m)) }
@@ -605,5 +611,297 @@ func TestRegionSettingChecked(t *testing.T) {
 	}
 	if keys := f.list(""); len(keys) != 0 {
 		t.Errorf("objects written: %v", keys)
+	}
+}
+
+// org creates an organization with n member accounts, each with one open
+// security group in us-east-1, and returns the member IDs (sorted) and
+// every account's name.
+func org(t *testing.T, f *fixture, n int) ([]string, map[string]string) {
+	t.Helper()
+	ctx := context.Background()
+	oc := organizations.NewFromConfig(f.cfg)
+	if _, err := oc.CreateOrganization(ctx, &organizations.CreateOrganizationInput{FeatureSet: orgtypes.OrganizationFeatureSetAll}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if _, err := oc.CreateAccount(ctx, &organizations.CreateAccountInput{
+			AccountName: aws.String(fmt.Sprintf("member-%d", i)), Email: aws.String(fmt.Sprintf("member-%d@example.com", i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	listed, err := oc.ListAccounts(ctx, &organizations.ListAccountsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]string{}
+	var members []string
+	for _, a := range listed.Accounts {
+		names[aws.ToString(a.Id)] = aws.ToString(a.Name)
+		if aws.ToString(a.Id) != account {
+			members = append(members, aws.ToString(a.Id))
+		}
+	}
+	sort.Strings(members)
+	if len(members) != n {
+		t.Fatalf("members %v", members)
+	}
+	for i, id := range members {
+		out, err := sts.NewFromConfig(f.cfg).AssumeRole(ctx, &sts.AssumeRoleInput{
+			RoleArn: aws.String(awsenv.RoleARN("aws", id, awsenv.DefaultRoleName)), RoleSessionName: aws.String("seed")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := f.cfg.Copy()
+		cfg.Credentials = credentials.NewStaticCredentialsProvider(aws.ToString(out.Credentials.AccessKeyId),
+			aws.ToString(out.Credentials.SecretAccessKey), aws.ToString(out.Credentials.SessionToken))
+		openGroup(t, cfg, fmt.Sprintf("open-%d", i), 22)
+	}
+	return members, names
+}
+
+// result is what the fan-out test compares of a result.
+type result struct{ fingerprint, check, account, region, resource, status, severity, message string }
+
+func results(scan *model.Scan) map[result]bool {
+	out := map[result]bool{}
+	for _, r := range scan.Results {
+		out[result{r.Fingerprint, r.CheckID, r.AccountID, r.Region, r.ResourceID, string(r.Status), string(r.Severity), r.Message}] = true
+	}
+	return out
+}
+
+// fanOut runs plan, scan-account for every planned account, and assemble
+// (after between, given the plan), in process, as the state machine does.
+func fanOut(t *testing.T, f *fixture, between func(plan *PlanOutput), assembleEvent func(id string) string) (*PlanOutput, []PlanItem, map[string]*AccountOutput, *Summary) {
+	t.Helper()
+	ctx := context.Background()
+	out, err := f.invoke(ctx, `{"action":"plan"}`)
+	if err != nil {
+		t.Fatalf("plan: %v\n%s", err, f.logs)
+	}
+	plan := out.(*PlanOutput)
+	if plan.Bucket != evidenceBucket || plan.Prefix != "posture/" || plan.PlanKey != "posture/work/"+plan.ScanID+"/plan.json" {
+		t.Errorf("plan output %+v", plan)
+	}
+	var items []PlanItem
+	if err := json.Unmarshal(f.get(plan.PlanKey), &items); err != nil {
+		t.Fatal(err)
+	}
+	parts := map[string]*AccountOutput{}
+	for _, it := range items {
+		ev, _ := json.Marshal(map[string]string{"action": "scan-account", "scan_id": plan.ScanID, "account_id": it.AccountID, "account_name": it.AccountName})
+		out, err := f.invoke(ctx, string(ev))
+		if err != nil {
+			t.Fatalf("scan-account %s: %v\n%s", it.AccountID, err, f.logs)
+		}
+		parts[it.AccountID] = out.(*AccountOutput)
+	}
+	if between != nil {
+		between(plan)
+	}
+	out, err = f.invoke(ctx, assembleEvent(plan.ScanID))
+	if err != nil {
+		t.Fatalf("assemble: %v\n%s", err, f.logs)
+	}
+	return plan, items, parts, out.(*Summary)
+}
+
+// TestFanOut: plan, scan-account per account and assemble, in process,
+// over an organization of five accounts, one of which denies AssumeRole,
+// give the results of the CLI's --org scan of the same accounts, the denied
+// account a gap in both. A second run whose partials are missing or corrupt
+// for two accounts records them as PartialMissing gaps with ERROR results,
+// and its diff sees their findings as not observed, never resolved.
+func TestFanOut(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	members, names := org(t, f, 4)
+	denied := members[1]
+	p, err := faultproxy.New(f.url, faultproxy.Rule{Service: "sts", Action: "AssumeRole", BodyContains: denied, Fault: faultproxy.AccessDenied})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	checks := "ec2-sg-open-admin-port,s3-bucket-unencrypted"
+	f.vars["AWS_ENDPOINT_URL"] = p.URL
+	f.vars[EnvOrg] = "true"
+	f.vars[EnvRoleName] = awsenv.DefaultRoleName
+	f.vars[EnvRegions] = "us-east-1"
+	f.vars[EnvChecks] = checks
+	f.vars[EnvFrameworks] = "soc2"
+
+	plan, items, parts, sum := fanOut(t, f, nil, func(id string) string { return `{"action":"assemble","scan_id":"` + id + `"}` })
+	all := append([]string{account}, members...)
+	sort.Strings(all)
+	var planned []string
+	for _, it := range items {
+		planned = append(planned, it.AccountID)
+		if it.AccountName != names[it.AccountID] {
+			t.Errorf("plan.json: %s named %q, want %q", it.AccountID, it.AccountName, names[it.AccountID])
+		}
+	}
+	sort.Strings(planned)
+	if strings.Join(planned, ",") != strings.Join(all, ",") || plan.Accounts != len(all) {
+		t.Fatalf("plan.json accounts %v (%d), want %v", planned, plan.Accounts, all)
+	}
+	for id, part := range parts {
+		wantGaps, wantScopes := 0, 2
+		if id == denied {
+			wantGaps, wantScopes = 1, 0
+		}
+		if part.AccountID != id || part.PartialKey != "posture/work/"+plan.ScanID+"/accounts/"+id+".json" || part.Gaps != wantGaps || part.Scopes != wantScopes {
+			t.Errorf("scan-account %s: %+v, want %d gaps and %d scopes", id, part, wantGaps, wantScopes)
+		}
+	}
+	var run RunFile
+	if err := json.Unmarshal(f.get("posture/work/"+plan.ScanID+"/run.json"), &run); err != nil || run.ScanID != plan.ScanID || !run.Org ||
+		strings.Join(run.Checks, ",") != checks || run.RoleName != awsenv.DefaultRoleName || strings.Join(run.Regions, ",") != "us-east-1" || run.Planned != 5 {
+		t.Errorf("run.json %+v (%v)", run, err)
+	}
+	scan := f.scanJSON(plan.ScanID)
+	if sum.ScanID != plan.ScanID || scan.Scan.ID != plan.ScanID || !scan.Scan.StartedAt.Equal(plan.StartedAt) || !sum.Complete || sum.Gaps != 1 {
+		t.Errorf("assembled scan %s started %s, summary %+v; want %s started %s", scan.Scan.ID, scan.Scan.StartedAt, sum, plan.ScanID, plan.StartedAt)
+	}
+	if scan.Scan.Invocation != "lambda posture-nightly (fan-out: action plan, scan-account for 5 accounts, assemble)" {
+		t.Errorf("invocation %q", scan.Scan.Invocation)
+	}
+	for id, name := range names {
+		if scan.Scan.AccountNames[id] != name {
+			t.Errorf("account %s named %q, want %q", id, scan.Scan.AccountNames[id], name)
+		}
+	}
+	if v, err := reports.VerifyPackage(f.download("posture/runs/"+plan.ScanID+"/"), reports.VerifyOptions{}); err != nil || !v.Intact() {
+		t.Errorf("the assembled package: %v %v", err, v.Problems)
+	}
+
+	// The CLI's --org scan of the same accounts, in process.
+	cfg, err := awsenv.Load(ctx, awsenv.Options{EndpointURL: p.URL, MaxBackoff: 20 * time.Millisecond, NoRateLimits: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	caller, err := awsenv.Identify(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets, err := scanrun.Targets(ctx, cfg, caller, scanrun.Targeting{Regions: []string{"us-east-1"}, Org: true,
+		Role: awsenv.Role{Name: awsenv.DefaultRoleName, SessionName: "posture-test"}}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli := engine.Run(ctx, targets, engine.Options{Scanners: scanners.All(), Checks: strings.Split(checks, ",")})
+	if d := sameSet(results(scan), results(cli)); d != "" || len(scan.Results) != len(cli.Results) {
+		t.Errorf("the fan-out's results differ from the --org scan's (%d, %d):\n%s", len(scan.Results), len(cli.Results), d)
+	}
+	for name, s := range map[string]*model.Scan{"fan-out": scan, "--org": cli} {
+		gaps := s.Gaps()
+		if len(gaps) != 1 || gaps[0].AccountID != denied || gaps[0].Service != model.ServiceAccount || gaps[0].Region != model.GlobalRegion ||
+			gaps[0].Failures[0].Code != "AccessDenied" || gaps[0].Failures[0].Operation != "AssumeRole" {
+			t.Errorf("%s gaps: %+v", name, gaps)
+		}
+		want := map[outcome]bool{}
+		for _, c := range strings.Split(checks, ",") {
+			want[outcome{c, denied, model.GlobalRegion, "", "ERROR"}] = true
+		}
+		got := map[outcome]bool{}
+		for o := range outcomes(s) {
+			if o.account == denied {
+				got[o] = true
+			}
+		}
+		if d := sameSet(got, want); d != "" {
+			t.Errorf("%s: the denied account's results:\n%s", name, d)
+		}
+	}
+	fails := 0
+	for _, r := range scan.Results {
+		if r.CheckID == "ec2-sg-open-admin-port" && r.Status == model.StatusFail {
+			fails++
+		}
+	}
+	if fails != 3 {
+		t.Errorf("%d open groups found, want those of the 3 reachable members", fails)
+	}
+
+	// A second run: one partial deleted, one corrupt, the Map failed.
+	missing, corrupt := members[0], members[2]
+	time.Sleep(1100 * time.Millisecond)
+	plan2, _, _, sum2 := fanOut(t, f, func(plan *PlanOutput) {
+		if _, err := f.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(evidenceBucket),
+			Key: aws.String("posture/work/" + plan.ScanID + "/accounts/" + missing + ".json")}); err != nil {
+			t.Fatal(err)
+		}
+		f.put("posture/work/"+plan.ScanID+"/accounts/"+corrupt+".json", []byte(`{"schema_version":1,"scopes":[`))
+	}, func(id string) string {
+		return `{"action":"assemble","scan_id":"` + id + `","map_error":{"Error":"States.ExceedToleratedFailureThreshold","Cause":"The specified tolerated failure threshold was exceeded"}}`
+	})
+	scan2 := f.scanJSON(plan2.ScanID)
+	if sum2.Complete || sum2.Gaps != 3 || sum2.Baseline != plan.ScanID || sum2.Diff.Resolved != 0 {
+		t.Errorf("second run: %+v", sum2)
+	}
+	if d := f.descriptor("posture/index/" + plan2.ScanID + ".json"); d.Complete || d.Cancelled {
+		t.Errorf("index entry of the incomplete run: %+v", d)
+	}
+	for _, id := range []string{missing, corrupt} {
+		var gap *model.Coverage
+		for i, c := range scan2.Coverage {
+			if c.AccountID == id {
+				gap = &scan2.Coverage[i]
+			}
+		}
+		if gap == nil || gap.Service != model.ServiceAccount || gap.Region != model.GlobalRegion || gap.Status != model.CoverageError ||
+			gap.Failures[0].Code != PartialMissingCode || gap.Failures[0].Operation != "ScanAccount" ||
+			!strings.Contains(gap.Failures[0].Error, "the fan-out invocation for account "+id+" did not write its result") ||
+			!strings.Contains(gap.Failures[0].Error, "States.ExceedToleratedFailureThreshold: The specified tolerated failure threshold was exceeded") {
+			t.Errorf("coverage of %s: %+v", id, gap)
+		}
+		got := map[outcome]bool{}
+		for o := range outcomes(scan2) {
+			if o.account == id {
+				got[o] = true
+			}
+		}
+		want := map[outcome]bool{}
+		for _, c := range strings.Split(checks, ",") {
+			want[outcome{c, id, model.GlobalRegion, "", "ERROR"}] = true
+		}
+		if d := sameSet(got, want); d != "" {
+			t.Errorf("results of %s, whose partial is missing:\n%s", id, d)
+		}
+	}
+	if !strings.Contains(f.logs.String(), "partial unreadable: the account is recorded as missing") {
+		t.Error("the corrupt partial is not logged")
+	}
+	// Every other account's results are the first run's.
+	strip := func(s *model.Scan) map[result]bool {
+		out := map[result]bool{}
+		for r := range results(s) {
+			if r.account != missing && r.account != corrupt {
+				out[r] = true
+			}
+		}
+		return out
+	}
+	if d := sameSet(strip(scan2), strip(scan)); d != "" {
+		t.Errorf("the other accounts' results changed:\n%s", d)
+	}
+	// The diff: the missing accounts' findings are not observed, not
+	// resolved.
+	diff, err := reports.DecodeDiff(f.get("posture/runs/" + plan2.ScanID + "/diff.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantNotObserved := map[string]bool{}
+	for _, r := range scan.Results {
+		if r.AccountID == missing || r.AccountID == corrupt {
+			wantNotObserved[r.Fingerprint] = true
+		}
+	}
+	gotNotObserved := map[string]bool{}
+	for _, e := range diff.NotObserved {
+		gotNotObserved[e.Fingerprint] = true
+	}
+	if d := sameSet(gotNotObserved, wantNotObserved); d != "" || len(diff.Resolved) != 0 || len(wantNotObserved) == 0 {
+		t.Errorf("diff: resolved %+v; not observed:\n%s", diff.Resolved, d)
 	}
 }

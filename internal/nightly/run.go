@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path"
 	"sort"
 	"strings"
 	"time"
@@ -88,7 +87,7 @@ func (r RunFile) requestedRegions() []string {
 }
 
 // workKey is the key of a fan-out working file of the scan.
-func (e *env) workKey(scanID, name string) string { return e.key(path.Join("work", scanID, name)) }
+func (e *env) workKey(scanID, name string) string { return e.key("work/" + scanID + "/" + name) }
 
 // partialKey is the key of one account's partial.
 func (e *env) partialKey(scanID, account string) string {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -28,6 +29,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/posture-dev/posture/internal/awsenv"
+	"github.com/posture-dev/posture/internal/demo"
 	"github.com/posture-dev/posture/internal/emulator/emutest"
 	"github.com/posture-dev/posture/internal/engine"
 	"github.com/posture-dev/posture/internal/faultproxy"
@@ -691,10 +693,12 @@ func fanOut(t *testing.T, f *fixture, between func(plan *PlanOutput), assembleEv
 	parts := map[string]*AccountOutput{}
 	for _, it := range items {
 		ev, _ := json.Marshal(map[string]string{"action": "scan-account", "scan_id": plan.ScanID, "account_id": it.AccountID, "account_name": it.AccountName})
+		begin := time.Now()
 		out, err := f.invoke(ctx, string(ev))
 		if err != nil {
 			t.Fatalf("scan-account %s: %v\n%s", it.AccountID, err, f.logs)
 		}
+		t.Logf("scan-account %s: %s", it.AccountID, time.Since(begin).Round(time.Millisecond))
 		parts[it.AccountID] = out.(*AccountOutput)
 	}
 	if between != nil {
@@ -903,5 +907,73 @@ func TestFanOut(t *testing.T) {
 	}
 	if d := sameSet(gotNotObserved, wantNotObserved); d != "" || len(diff.Resolved) != 0 || len(wantNotObserved) == 0 {
 		t.Errorf("diff: resolved %+v; not observed:\n%s", diff.Resolved, d)
+	}
+}
+
+// TestDemoSingleRun: the single run over the demo account (both regions,
+// every check and framework) reports every row of the demo story, and logs
+// its duration and the process's peak heap (sampled every 20 ms) for
+// BENCHMARKS.md:
+//
+//	go test -count=1 -v -run TestDemoSingleRun ./internal/nightly/
+func TestDemoSingleRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the demo account takes a while to seed")
+	}
+	f := newFixture(t)
+	inv, err := demo.Seed(context.Background(), f.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.vars[EnvRegions] = strings.Join(demo.Regions(), ",")
+	f.vars[EnvLogLevel] = "info"
+
+	runtime.GC()
+	var base runtime.MemStats
+	runtime.ReadMemStats(&base)
+	var peak, peakSys uint64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var m runtime.MemStats
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			runtime.ReadMemStats(&m)
+			peak, peakSys = max(peak, m.HeapAlloc), max(peakSys, m.Sys)
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	begin := time.Now()
+	sum := f.run(`{"detail-type":"Scheduled Event","source":"aws.events","detail":{}}`)
+	took := time.Since(begin)
+	close(stop)
+	<-done
+	t.Logf("demo single run: %s, peak heap %.1f MiB (%.1f MiB before the run), memory from the OS %.1f MiB, %d results, %d FAIL, %d gaps",
+		took.Round(10*time.Millisecond), float64(peak)/(1<<20), float64(base.HeapAlloc)/(1<<20), float64(peakSys)/(1<<20),
+		sum.Counts.Pass+sum.Counts.Fail+sum.Counts.Error+sum.Counts.Muted, sum.Counts.Fail, sum.Gaps)
+
+	scan := f.scanJSON(sum.ScanID)
+	type key struct{ check, region, resource string }
+	got := map[key]model.Status{}
+	for _, r := range scan.Results {
+		got[key{r.CheckID, r.Region, r.ResourceID}] = r.Status
+	}
+	for _, e := range demo.Expectations() {
+		id := inv.ID(e.Role)
+		if st, ok := got[key{e.Check, e.Region, id}]; !ok || string(st) != e.Want {
+			t.Errorf("%s %s %s (%s): got %q, want %s (%s)", e.Check, e.Region, e.Role, id, st, e.Want, e.Why)
+		}
+	}
+	if sum.Gaps != 0 || len(scan.Scan.Checks) != len(scanners.Catalogue(scanners.All())) {
+		t.Errorf("gaps %d, %d checks", sum.Gaps, len(scan.Scan.Checks))
+	}
+	if v, err := reports.VerifyPackage(f.download("posture/runs/"+sum.ScanID+"/"), reports.VerifyOptions{}); err != nil || !v.Intact() {
+		t.Errorf("package: %v %v", err, v.Problems)
 	}
 }

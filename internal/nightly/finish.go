@@ -184,10 +184,10 @@ func (e *env) finish(ctx context.Context, in finishInput) (*Summary, error) {
 		Cancelled: scan.Scan.Cancelled, Complete: in.complete, Scope: in.scope,
 		ManifestSHA256: outcome.ManifestSHA256, Package: e.store.URI(runKey), ScanKey: runKey + "scan.json",
 	}
-	if err := e.putJSON(ctx, e.key("index/"+id+".json"), desc); err != nil {
+	if err := putJSON(ctx, e.store, e.key("index/"+id+".json"), desc); err != nil {
 		return nil, err
 	}
-	if err := e.putJSON(ctx, e.key("latest.json"), desc); err != nil {
+	if err := putJSON(ctx, e.store, e.key("latest.json"), desc); err != nil {
 		return nil, err
 	}
 	summary := Summarise(scan, outcome.Diff, desc)

@@ -156,7 +156,8 @@ type env struct {
 	logger     *slog.Logger
 	cfg        aws.Config
 	caller     awsenv.Caller
-	store      *Store
+	store      *Store // the evidence bucket
+	work       *Store // the fan-out's working files (POSTURE_WORK_BUCKET)
 	invocation string
 	version    string
 }
@@ -207,7 +208,7 @@ func (h Handler) start(ctx context.Context, s Settings, ev Event) (*env, error) 
 	if ev.DetailType != "" {
 		invocation = fmt.Sprintf("lambda %s (action %s, %s)", function, ev.Action, ev.DetailType)
 	}
-	return &env{h: h, s: s, logger: logger, cfg: cfg, caller: caller, store: NewStore(cfg, s.Bucket),
+	return &env{h: h, s: s, logger: logger, cfg: cfg, caller: caller, store: NewStore(cfg, s.Bucket), work: NewStore(cfg, s.WorkBucket),
 		invocation: invocation, version: version}, nil
 }
 
@@ -301,14 +302,14 @@ type loadedConfig struct {
 	SHA256 string
 }
 
-// readConfig reads and parses the config file at key in the bucket;
-// recorded names it as it is recorded in scan.json (its s3:// URI). An empty
-// key is the defaults.
-func (e *env) readConfig(ctx context.Context, key, recorded string, now time.Time) (loadedConfig, error) {
+// readConfig reads and parses the config file at key in store; recorded
+// names it as it is recorded in scan.json (its s3:// URI). An empty key is
+// the defaults.
+func (e *env) readConfig(ctx context.Context, store *Store, key, recorded string, now time.Time) (loadedConfig, error) {
 	if key == "" {
 		return loadedConfig{Config: config.Default()}, nil
 	}
-	data, err := e.store.Get(ctx, key)
+	data, err := store.Get(ctx, key)
 	if err != nil {
 		return loadedConfig{}, &SettingError{Variable: EnvConfig, Err: err}
 	}

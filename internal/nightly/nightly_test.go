@@ -43,6 +43,8 @@ func TestMain(m *testing.M) { os.Exit(emutest.Main(m)) }
 
 const (
 	evidenceBucket = "posture-evidence"
+	// workBucket holds the fan-out's working files in TestFanOut.
+	workBucket = "posture-work"
 	// account is the emulator's default account, the function's own.
 	account = "123456789012"
 )
@@ -120,7 +122,12 @@ func (f *fixture) run(event string) *Summary {
 
 func (f *fixture) get(key string) []byte {
 	f.t.Helper()
-	out, err := f.s3.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(evidenceBucket), Key: aws.String(key)})
+	return f.getIn(evidenceBucket, key)
+}
+
+func (f *fixture) getIn(bucket, key string) []byte {
+	f.t.Helper()
+	out, err := f.s3.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if err != nil {
 		f.t.Fatalf("get %s: %v", key, err)
 	}
@@ -134,15 +141,25 @@ func (f *fixture) get(key string) []byte {
 
 func (f *fixture) put(key string, body []byte) {
 	f.t.Helper()
-	if _, err := f.s3.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(evidenceBucket), Key: aws.String(key), Body: bytes.NewReader(body)}); err != nil {
+	f.putIn(evidenceBucket, key, body)
+}
+
+func (f *fixture) putIn(bucket, key string, body []byte) {
+	f.t.Helper()
+	if _, err := f.s3.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(body)}); err != nil {
 		f.t.Fatal(err)
 	}
 }
 
 func (f *fixture) list(prefix string) []string {
 	f.t.Helper()
+	return f.listIn(evidenceBucket, prefix)
+}
+
+func (f *fixture) listIn(bucket, prefix string) []string {
+	f.t.Helper()
 	var keys []string
-	p := s3.NewListObjectsV2Paginator(f.s3, &s3.ListObjectsV2Input{Bucket: aws.String(evidenceBucket), Prefix: aws.String(prefix)})
+	p := s3.NewListObjectsV2Paginator(f.s3, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(context.Background())
 		if err != nil {
@@ -683,11 +700,11 @@ func fanOut(t *testing.T, f *fixture, between func(plan *PlanOutput), assembleEv
 		t.Fatalf("plan: %v\n%s", err, f.logs)
 	}
 	plan := out.(*PlanOutput)
-	if plan.Bucket != evidenceBucket || plan.Prefix != "posture/" || plan.PlanKey != "posture/work/"+plan.ScanID+"/plan.json" {
+	if plan.Bucket != workBucket || plan.Prefix != "posture/" || plan.PlanKey != "posture/work/"+plan.ScanID+"/plan.json" {
 		t.Errorf("plan output %+v", plan)
 	}
 	var items []PlanItem
-	if err := json.Unmarshal(f.get(plan.PlanKey), &items); err != nil {
+	if err := json.Unmarshal(f.getIn(plan.Bucket, plan.PlanKey), &items); err != nil {
 		t.Fatal(err)
 	}
 	parts := map[string]*AccountOutput{}
@@ -728,6 +745,10 @@ func TestFanOut(t *testing.T) {
 	}
 	defer p.Close()
 	checks := "ec2-sg-open-admin-port,s3-bucket-unencrypted"
+	if _, err := f.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(workBucket)}); err != nil {
+		t.Fatal(err)
+	}
+	f.vars[EnvWorkBucket] = workBucket
 	f.vars["AWS_ENDPOINT_URL"] = p.URL
 	f.vars[EnvOrg] = "true"
 	f.vars[EnvRoleName] = awsenv.DefaultRoleName
@@ -758,8 +779,14 @@ func TestFanOut(t *testing.T) {
 			t.Errorf("scan-account %s: %+v, want %d gaps and %d scopes", id, part, wantGaps, wantScopes)
 		}
 	}
+	if keys := f.list("posture/work/"); len(keys) != 0 {
+		t.Errorf("work files in the evidence bucket: %v", keys)
+	}
+	if keys := f.listIn(workBucket, "posture/work/"+plan.ScanID+"/"); len(keys) != 2+len(all) {
+		t.Errorf("work files %v, want plan.json, run.json and %d partials", keys, len(all))
+	}
 	var run RunFile
-	if err := json.Unmarshal(f.get("posture/work/"+plan.ScanID+"/run.json"), &run); err != nil || run.ScanID != plan.ScanID || !run.Org ||
+	if err := json.Unmarshal(f.getIn(workBucket, "posture/work/"+plan.ScanID+"/run.json"), &run); err != nil || run.ScanID != plan.ScanID || !run.Org ||
 		strings.Join(run.Checks, ",") != checks || run.RoleName != awsenv.DefaultRoleName || strings.Join(run.Regions, ",") != "us-east-1" || run.Planned != 5 {
 		t.Errorf("run.json %+v (%v)", run, err)
 	}
@@ -831,11 +858,11 @@ func TestFanOut(t *testing.T) {
 	missing, corrupt := members[0], members[2]
 	time.Sleep(1100 * time.Millisecond)
 	plan2, _, _, sum2 := fanOut(t, f, func(plan *PlanOutput) {
-		if _, err := f.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(evidenceBucket),
+		if _, err := f.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(workBucket),
 			Key: aws.String("posture/work/" + plan.ScanID + "/accounts/" + missing + ".json")}); err != nil {
 			t.Fatal(err)
 		}
-		f.put("posture/work/"+plan.ScanID+"/accounts/"+corrupt+".json", []byte(`{"schema_version":1,"scopes":[`))
+		f.putIn(workBucket, "posture/work/"+plan.ScanID+"/accounts/"+corrupt+".json", []byte(`{"schema_version":1,"scopes":[`))
 	}, func(id string) string {
 		return `{"action":"assemble","scan_id":"` + id + `","map_error":{"Error":"States.ExceedToleratedFailureThreshold","Cause":"The specified tolerated failure threshold was exceeded"}}`
 	})

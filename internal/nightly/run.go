@@ -100,7 +100,7 @@ func (e *env) singleRun(ctx context.Context) (*Summary, error) {
 	if err := e.checkRegions(ctx, s.Regions); err != nil {
 		return nil, err
 	}
-	cfgFile, err := e.readConfig(ctx, s.ConfigKey, e.store.URI(s.ConfigKey), time.Now())
+	cfgFile, err := e.readConfig(ctx, e.store, s.ConfigKey, e.store.URI(s.ConfigKey), time.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -155,12 +155,12 @@ func (e *env) plan(ctx context.Context) (*PlanOutput, error) {
 		run.Regions = []string{"all"}
 	}
 	if s.ConfigKey != "" {
-		cfgFile, err := e.readConfig(ctx, s.ConfigKey, e.store.URI(s.ConfigKey), time.Now())
+		cfgFile, err := e.readConfig(ctx, e.store, s.ConfigKey, e.store.URI(s.ConfigKey), time.Now())
 		if err != nil {
 			return nil, err
 		}
 		run.ConfigSource, run.ConfigKey, run.ConfigSHA256 = cfgFile.File, e.workKey(id, "config.yaml"), cfgFile.SHA256
-		if err := e.store.Put(ctx, run.ConfigKey, cfgFile.Data, contentType("config.yaml")); err != nil {
+		if err := e.work.Put(ctx, run.ConfigKey, cfgFile.Data, contentType("config.yaml")); err != nil {
 			return nil, err
 		}
 	}
@@ -169,19 +169,19 @@ func (e *env) plan(ctx context.Context) (*PlanOutput, error) {
 		items = append(items, PlanItem{AccountID: a.ID, AccountName: a.Name})
 	}
 	planKey := e.workKey(id, "plan.json")
-	if err := e.putJSON(ctx, e.workKey(id, "run.json"), run); err != nil {
+	if err := putJSON(ctx, e.work, e.workKey(id, "run.json"), run); err != nil {
 		return nil, err
 	}
-	if err := e.putJSON(ctx, planKey, items); err != nil {
+	if err := putJSON(ctx, e.work, planKey, items); err != nil {
 		return nil, err
 	}
-	e.logger.Info("planned", "scan_id", id, "accounts", len(items), "plan", e.store.URI(planKey))
-	return &PlanOutput{ScanID: id, StartedAt: started, Bucket: s.Bucket, Prefix: s.Prefix, PlanKey: planKey, Accounts: len(items)}, nil
+	e.logger.Info("planned", "scan_id", id, "accounts", len(items), "plan", e.work.URI(planKey))
+	return &PlanOutput{ScanID: id, StartedAt: started, Bucket: s.WorkBucket, Prefix: s.Prefix, PlanKey: planKey, Accounts: len(items)}, nil
 }
 
 // readRun reads the plan's run.json.
 func (e *env) readRun(ctx context.Context, scanID string) (*RunFile, error) {
-	data, err := e.store.Get(ctx, e.workKey(scanID, "run.json"))
+	data, err := e.work.Get(ctx, e.workKey(scanID, "run.json"))
 	if err != nil {
 		return nil, fmt.Errorf("the plan of scan %s: %w", scanID, err)
 	}
@@ -198,14 +198,14 @@ func (e *env) readRun(ctx context.Context, scanID string) (*RunFile, error) {
 // runConfig reads the plan's copy of the config file.
 func (e *env) runConfig(ctx context.Context, run *RunFile) (loadedConfig, error) {
 	if run.ConfigKey == "" {
-		return e.readConfig(ctx, "", "", time.Now())
+		return e.readConfig(ctx, e.work, "", "", time.Now())
 	}
-	cfgFile, err := e.readConfig(ctx, run.ConfigKey, run.ConfigSource, time.Now())
+	cfgFile, err := e.readConfig(ctx, e.work, run.ConfigKey, run.ConfigSource, time.Now())
 	if err != nil {
 		return loadedConfig{}, err
 	}
 	if cfgFile.SHA256 != run.ConfigSHA256 {
-		return loadedConfig{}, fmt.Errorf("%s: SHA-256 %s, the plan recorded %s", e.store.URI(run.ConfigKey), cfgFile.SHA256, run.ConfigSHA256)
+		return loadedConfig{}, fmt.Errorf("%s: SHA-256 %s, the plan recorded %s", e.work.URI(run.ConfigKey), cfgFile.SHA256, run.ConfigSHA256)
 	}
 	return cfgFile, nil
 }
@@ -234,7 +234,7 @@ func (e *env) scanAccount(ctx context.Context, ev Event) (*AccountOutput, error)
 		return nil, err
 	}
 	key := e.partialKey(ev.ScanID, ev.AccountID)
-	if err := e.store.Put(ctx, key, buf.Bytes(), "application/json"); err != nil {
+	if err := e.work.Put(ctx, key, buf.Bytes(), "application/json"); err != nil {
 		return nil, err
 	}
 	gaps := 0
@@ -248,7 +248,7 @@ func (e *env) scanAccount(ctx context.Context, ev Event) (*AccountOutput, error)
 			gaps++
 		}
 	}
-	e.logger.Info("account collected", "scan_id", ev.ScanID, "account", ev.AccountID, "scopes", len(inv.Scopes), "gaps", gaps, "partial", e.store.URI(key))
+	e.logger.Info("account collected", "scan_id", ev.ScanID, "account", ev.AccountID, "scopes", len(inv.Scopes), "gaps", gaps, "partial", e.work.URI(key))
 	return &AccountOutput{AccountID: ev.AccountID, PartialKey: key, Scopes: len(inv.Scopes), Gaps: gaps}, nil
 }
 
@@ -260,7 +260,7 @@ func (e *env) assemble(ctx context.Context, ev Event) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := e.store.Get(ctx, e.workKey(ev.ScanID, "plan.json"))
+	data, err := e.work.Get(ctx, e.workKey(ev.ScanID, "plan.json"))
 	if err != nil {
 		return nil, fmt.Errorf("the plan of scan %s: %w", ev.ScanID, err)
 	}
@@ -281,7 +281,7 @@ func (e *env) assemble(ctx context.Context, ev Event) (*Summary, error) {
 		plannedIDs[p.AccountID] = true
 	}
 	prefix := e.workKey(ev.ScanID, "accounts/")
-	keys, err := e.store.List(ctx, prefix)
+	keys, err := e.work.List(ctx, prefix)
 	if err != nil {
 		return nil, err
 	}
@@ -340,7 +340,7 @@ func (e *env) assemble(ctx context.Context, ev Event) (*Summary, error) {
 // readPartial reads and checks one account's partial: an inventory of that
 // account alone, collected for the run's checks.
 func (e *env) readPartial(ctx context.Context, key, account string, checks []string) (*inventory.Inventory, error) {
-	data, err := e.store.Get(ctx, key)
+	data, err := e.work.Get(ctx, key)
 	if err != nil {
 		return nil, err
 	}
@@ -372,13 +372,13 @@ func missingMessage(account string, mapErr *MapError) string {
 	return msg
 }
 
-// putJSON writes v as indented JSON.
-func (e *env) putJSON(ctx context.Context, key string, v any) error {
+// putJSON writes v as indented JSON to key in store.
+func putJSON(ctx context.Context, store *Store, key string, v any) error {
 	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", key, err)
 	}
-	return e.store.Put(ctx, key, append(data, '\n'), "application/json")
+	return store.Put(ctx, key, append(data, '\n'), "application/json")
 }
 
 // signer returns the package signer when POSTURE_SIGN_KMS_KEY is set,

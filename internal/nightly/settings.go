@@ -33,6 +33,7 @@ const DefaultPrefix = "posture/"
 // The environment variables the handler reads.
 const (
 	EnvBucket        = "POSTURE_BUCKET"
+	EnvWorkBucket    = "POSTURE_WORK_BUCKET"
 	EnvPrefix        = "POSTURE_PREFIX"
 	EnvRegions       = "POSTURE_REGIONS"
 	EnvOrg           = "POSTURE_ORG"
@@ -53,6 +54,10 @@ const (
 type Settings struct {
 	// Bucket is the evidence bucket (POSTURE_BUCKET, required).
 	Bucket string
+	// WorkBucket holds the fan-out's working files under Prefix+"work/"
+	// (POSTURE_WORK_BUCKET, default Bucket): a bucket without Object Lock,
+	// whose lifecycle expires them.
+	WorkBucket string
 	// Prefix is the key prefix of every object, ending in "/" (or empty
 	// for the bucket's root) (POSTURE_PREFIX, default "posture/").
 	Prefix string
@@ -112,7 +117,13 @@ func LoadSettings(getenv func(string) string) (Settings, error) {
 	fail := func(err error) { errs = append(errs, err) }
 
 	s.Bucket = get(EnvBucket)
-	if err := checkBucket(s.Bucket); err != nil {
+	if err := checkBucket(EnvBucket, s.Bucket); err != nil {
+		fail(err)
+	}
+	s.WorkBucket = get(EnvWorkBucket)
+	if s.WorkBucket == "" {
+		s.WorkBucket = s.Bucket
+	} else if err := checkBucket(EnvWorkBucket, s.WorkBucket); err != nil {
 		fail(err)
 	}
 	if p, err := normalisePrefix(getenv(EnvPrefix)); err != nil {
@@ -249,20 +260,20 @@ var (
 )
 
 // checkBucket applies S3's bucket naming rules for general purpose buckets.
-func checkBucket(name string) error {
+func checkBucket(variable, name string) error {
 	switch {
 	case name == "":
-		return bad(EnvBucket, "required: the evidence bucket's name")
+		return bad(variable, "required: the evidence bucket's name")
 	case strings.HasPrefix(name, "s3://") || strings.HasPrefix(name, "arn:"):
-		return bad(EnvBucket, "%q: give the bucket's name, not a URI or ARN", name)
+		return bad(variable, "%q: give the bucket's name, not a URI or ARN", name)
 	case !bucketName.MatchString(name):
-		return bad(EnvBucket, "%q is not a bucket name (3 to 63 lowercase letters, digits, dots and hyphens, beginning and ending with a letter or digit)", name)
+		return bad(variable, "%q is not a bucket name (3 to 63 lowercase letters, digits, dots and hyphens, beginning and ending with a letter or digit)", name)
 	case strings.Contains(name, ".."), strings.Contains(name, ".-"), strings.Contains(name, "-."):
-		return bad(EnvBucket, "%q is not a bucket name (no two adjacent periods, no period next to a hyphen)", name)
+		return bad(variable, "%q is not a bucket name (no two adjacent periods, no period next to a hyphen)", name)
 	case net.ParseIP(name) != nil:
-		return bad(EnvBucket, "%q is not a bucket name (formatted as an IP address)", name)
+		return bad(variable, "%q is not a bucket name (formatted as an IP address)", name)
 	case strings.HasPrefix(name, "xn--"), strings.HasPrefix(name, "sthree-"), strings.HasSuffix(name, "-s3alias"), strings.HasSuffix(name, "--ol-s3"):
-		return bad(EnvBucket, "%q is not a bucket name (a reserved prefix or suffix)", name)
+		return bad(variable, "%q is not a bucket name (a reserved prefix or suffix)", name)
 	}
 	return nil
 }

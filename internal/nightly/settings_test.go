@@ -31,7 +31,7 @@ func TestLoadSettings(t *testing.T) {
 		err   string // every line must appear in the error
 	}{
 		{name: "defaults", vars: base(), check: func(t *testing.T, s Settings) {
-			if s.Bucket != "acme-posture-evidence" || s.Prefix != "posture/" || s.Regions != nil || s.Org || s.Accounts != nil ||
+			if s.Bucket != "acme-posture-evidence" || s.WorkBucket != s.Bucket || s.Prefix != "posture/" || s.Regions != nil || s.Org || s.Accounts != nil ||
 				s.RoleName != "" || s.Frameworks != nil || s.ConfigKey != "" || s.TopicARN != "" || s.SignKMSKey != "" || s.LogLevel != slog.LevelInfo {
 				t.Errorf("defaults: %+v", s)
 			}
@@ -59,6 +59,12 @@ func TestLoadSettings(t *testing.T) {
 					t.Errorf("settings: %+v", s)
 				}
 			}},
+		{name: "work bucket", vars: base(EnvWorkBucket, "acme-posture-work"), check: func(t *testing.T, s Settings) {
+			if s.Bucket != "acme-posture-evidence" || s.WorkBucket != "acme-posture-work" {
+				t.Errorf("buckets %q, %q", s.Bucket, s.WorkBucket)
+			}
+		}},
+		{name: "bad work bucket", vars: base(EnvWorkBucket, "Work_Bucket"), err: `POSTURE_WORK_BUCKET: "Work_Bucket" is not a bucket name`},
 		{name: "no bucket", vars: map[string]string{}, err: "POSTURE_BUCKET: required"},
 		{name: "bucket URI", vars: base(EnvBucket, "s3://acme"), err: `POSTURE_BUCKET: "s3://acme": give the bucket's name`},
 		{name: "bucket uppercase", vars: base(EnvBucket, "Acme-Evidence"), err: `POSTURE_BUCKET: "Acme-Evidence" is not a bucket name`},

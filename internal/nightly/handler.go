@@ -216,8 +216,8 @@ func (h Handler) start(ctx context.Context, s Settings, ev Event) (*env, error) 
 func (e *env) key(name string) string { return e.s.Prefix + name }
 
 // engineContext is ctx with the engine's deadline: StopMargin before the
-// invocation's, so that a scan cut short still has time to write its
-// package.
+// invocation's (by default 60 s, or a quarter of the time left when that is
+// less), so that a scan cut short still has time to write its package.
 func (e *env) engineContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	deadline, ok := ctx.Deadline()
 	if !ok {
@@ -225,7 +225,9 @@ func (e *env) engineContext(ctx context.Context) (context.Context, context.Cance
 	}
 	margin := e.h.StopMargin
 	if margin <= 0 {
-		margin = DefaultStopMargin
+		// At most a quarter of the time left, so that a function with a
+		// short timeout still scans.
+		margin = min(DefaultStopMargin, time.Until(deadline)/4)
 	}
 	return context.WithDeadline(ctx, deadline.Add(-margin))
 }

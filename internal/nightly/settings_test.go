@@ -232,3 +232,34 @@ func TestMessage(t *testing.T) {
 		t.Errorf("subject %q: over 100 characters or not printable ASCII", subject)
 	}
 }
+
+// TestEngineContext: the engine stops DefaultStopMargin before the
+// invocation's deadline, or a quarter of the time left when the function's
+// timeout is short, or StopMargin when set; without a deadline it does not
+// stop.
+func TestEngineContext(t *testing.T) {
+	for _, c := range []struct {
+		left, margin, want time.Duration
+	}{
+		{15 * time.Minute, 0, DefaultStopMargin},
+		{100 * time.Second, 0, 25 * time.Second},
+		{100 * time.Second, 10 * time.Second, 10 * time.Second},
+	} {
+		deadline := time.Now().Add(c.left)
+		ctx, cancel := context.WithDeadline(context.Background(), deadline)
+		e := &env{h: Handler{StopMargin: c.margin}}
+		eng, stop := e.engineContext(ctx)
+		got, _ := eng.Deadline()
+		if d := deadline.Sub(got); d < c.want-time.Second || d > c.want+time.Second {
+			t.Errorf("%s left, margin %s: the engine stops %s before the deadline, want %s", c.left, c.margin, d, c.want)
+		}
+		stop()
+		cancel()
+	}
+	e := &env{}
+	eng, stop := e.engineContext(context.Background())
+	defer stop()
+	if _, ok := eng.Deadline(); ok {
+		t.Error("a deadline without one")
+	}
+}

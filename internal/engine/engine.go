@@ -693,3 +693,9 @@ func newScanID(t time.Time) string {
 	_, _ = rand.Read(b)
 	return t.Format("20060102T150405Z") + "-" + hex.EncodeToString(b)
 }
+
+// NewScanID returns a new scan ID for a scan started at t (UTC): the form
+// the engine gives every scan, which sorts by time and is unique across
+// runs. The nightly fan-out names its run with it before any account is
+// collected.
+func NewScanID(t time.Time) string { return newScanID(t.UTC()) }

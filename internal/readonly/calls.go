@@ -125,6 +125,20 @@ var signing = []Call{
 	c("KMS", "kms", "GetPublicKey"),
 }
 
+// delivery lists the calls of the nightly run's own output clients
+// (internal/nightly) that are not on Scanning: writing the evidence package
+// and its index to the run's own bucket, reading back the previous run's
+// descriptor, scan.json and the fan-out's working files, and publishing the
+// summary. Those clients use the tool's own identity (the Lambda's role),
+// never a scanned account's, and are the only ones allowed them
+// (AllowOnClient); a scanning client still refuses every one.
+var delivery = []Call{
+	c("S3", "s3", "PutObject"),
+	with(c("S3", "s3", "GetObject"), "the nightly run's own bucket: config, previous scan.json, partials"),
+	{Service: "S3", Operation: "ListObjectsV2", Action: "s3:ListBucket", Note: "the ListObjectsV2 API"},
+	c("SNS", "sns", "Publish"),
+}
+
 // Scanning returns the allow-list (see scanning), a new copy each call.
 func Scanning() []Group {
 	out := make([]Group, len(scanning))
@@ -138,6 +152,10 @@ func Scanning() []Group {
 // Signing returns the signing client's extra calls (see signing), a new
 // copy each call.
 func Signing() []Call { return slices.Clone(signing) }
+
+// Delivery returns the nightly run's output clients' extra calls (see
+// delivery), a new copy each call.
+func Delivery() []Call { return slices.Clone(delivery) }
 
 // allowed indexes Scanning by service ID and operation; wire by signing
 // name and operation.

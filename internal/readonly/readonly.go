@@ -12,6 +12,7 @@ package readonly
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/aws/smithy-go/middleware"
 )
@@ -58,16 +59,19 @@ func extraCalls(ctx context.Context) []Call {
 // AllowOnClient returns an APIOptions entry for one client (never for a
 // shared aws.Config) that replaces the guard with one that also lets through
 // the named operations of one service, given by its service ID (e.g. "KMS"),
-// when they are on the Signing list, and nothing else. It exists for the
-// signing client (internal/signing), which calls kms:Sign and
-// kms:GetPublicKey with the tool's own identity. The calls it allows are
+// when they are on the Signing or the Delivery list, and nothing else. It
+// exists for the clients that act with the tool's own identity, never a
+// scanned account's: the signing client (internal/signing), which calls
+// kms:Sign and kms:GetPublicKey, and the nightly run's store and notifier
+// (internal/nightly), which write the package to its own bucket and publish
+// the summary. The calls it allows are
 // passed to the transport check in the request's context, so the transport
 // lets them through for this client only. A client without the guard gets
 // the narrowed guard installed.
 func AllowOnClient(service string, operations ...string) func(*middleware.Stack) error {
 	var extra []Call
 	for _, op := range operations {
-		for _, call := range signing {
+		for _, call := range slices.Concat(signing, delivery) {
 			if call.Service == service && call.Operation == op {
 				extra = append(extra, call)
 			}

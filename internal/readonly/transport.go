@@ -48,9 +48,12 @@ func GuardTransport(t *http.Transport) {
 //     operation is the one the SDK serialised the body for, from the
 //     request's context (set by the SDK's own service-metadata middleware,
 //     which no APIOptions entry removes in this program: scanners may not
-//     touch APIOptions, see scanners/guard_test.go). The pair must be on
-//     Scanning, or on Signing when the client's AllowOnClient guard allowed
-//     it for this request.
+//     touch APIOptions, see scanners/guard_test.go). S3's PutObject (a PUT
+//     of an object path with x-id=PutObject) and ListObjectsV2 (a GET of a
+//     bucket path with list-type=2) are read from the wire too, for the
+//     Delivery list. The pair must be on Scanning, or on Signing or
+//     Delivery when the client's AllowOnClient guard allowed it for this
+//     request.
 //   - An unsigned request acts as nobody in any account; only the
 //     credential providers' requests are let through: the instance metadata
 //     and container credential endpoints, IAM Identity Center (SSO)
@@ -152,6 +155,9 @@ func wireOperation(req *http.Request, service string) string {
 	if req.Method == http.MethodPost && strings.HasPrefix(req.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 		return middleware.GetOperationName(req.Context())
 	}
+	if req.Method == http.MethodPut && service == "s3" && query.Get("x-id") == "PutObject" && !s3Bucket(req) {
+		return "PutObject" // an object's path; only a Delivery client may send it
+	}
 	if req.Method != http.MethodGet {
 		return ""
 	}
@@ -173,6 +179,9 @@ func wireOperation(req *http.Request, service string) string {
 		return ""
 	}
 	op := ""
+	if query.Get("list-type") == "2" {
+		op = "ListObjectsV2" // only a Delivery client may send it
+	}
 	for key := range query {
 		if sub, ok := s3Subresources[key]; ok {
 			if op != "" {

@@ -14,6 +14,7 @@ import (
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/posture-dev/posture/internal/readonly"
@@ -52,6 +53,9 @@ func TestCheckRequest(t *testing.T) {
 		{"S3 GetObjectAcl path-style", signed("GET", "http://127.0.0.1:5000/bucket/key?acl", "s3"), false},
 		{"S3 GetObjectAcl virtual-hosted", signed("GET", "https://bucket.s3.eu-west-1.amazonaws.com/key?acl", "s3"), false},
 		{"S3 ListObjects", signed("GET", "http://127.0.0.1:5000/bucket", "s3"), false},
+		{"S3 ListObjectsV2", signed("GET", "http://127.0.0.1:5000/bucket?list-type=2&prefix=p", "s3"), false},
+		{"S3 PutObject", signed("PUT", "http://127.0.0.1:5000/bucket/key?x-id=PutObject", "s3"), false},
+		{"SNS Publish", signed("GET", "https://sns.us-east-1.amazonaws.com/?Action=Publish", "sns"), false},
 		{"S3 PutBucketAcl", signed("PUT", "http://127.0.0.1:5000/bucket?acl", "s3"), false},
 		{"S3 DeleteBucket", signed("DELETE", "http://127.0.0.1:5000/bucket", "s3"), false},
 		{"S3 two subresources", signed("GET", "http://127.0.0.1:5000/bucket?acl&policy", "s3"), false},
@@ -171,5 +175,102 @@ func TestRefusalIsNotRetried(t *testing.T) {
 	}
 	if attempts != 1 {
 		t.Errorf("%d attempts, want 1", attempts)
+	}
+}
+
+// TestDeliveryClient: the nightly run's own clients (AllowOnClient with the
+// Delivery list) may write, read and list objects and publish to SNS, both
+// past the guard middleware and on the guarded transport, while a scanning
+// client on the same transport and configuration refuses every one of those
+// calls before anything is sent, and AllowOnClient still allows nothing
+// outside its lists.
+func TestDeliveryClient(t *testing.T) {
+	var seen []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = append(seen, r.Method+" "+r.URL.Path)
+		if strings.Contains(r.URL.Host+r.URL.Path, "sns") || r.Header.Get("Content-Type") == "application/x-www-form-urlencoded" {
+			w.Header().Set("Content-Type", "text/xml")
+			_, _ = w.Write([]byte(`<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>m</MessageId></PublishResult></PublishResponse>`))
+			return
+		}
+		w.Header().Set("Content-Type", "application/xml")
+		if r.URL.Query().Get("list-type") == "2" {
+			_, _ = w.Write([]byte(`<ListBucketResult><Name>b</Name><KeyCount>0</KeyCount><IsTruncated>false</IsTruncated></ListBucketResult>`))
+			return
+		}
+		_, _ = w.Write([]byte(`x`))
+	}))
+	defer srv.Close()
+	creds, endpoint, hc := bareOptions(srv.URL)
+	ctx := context.Background()
+	var refused *readonly.RefusedError
+
+	// Scanning clients: the guard middleware and the transport both refuse.
+	guarded := []func(*middleware.Stack) error{readonly.Install}
+	sc := s3.New(s3.Options{Region: "us-east-1", Credentials: creds, BaseEndpoint: endpoint, HTTPClient: hc, UsePathStyle: true, Retryer: aws.NopRetryer{}, APIOptions: guarded})
+	snc := sns.New(sns.Options{Region: "us-east-1", Credentials: creds, BaseEndpoint: endpoint, HTTPClient: hc, Retryer: aws.NopRetryer{}, APIOptions: guarded})
+	bareS3 := s3.New(s3.Options{Region: "us-east-1", Credentials: creds, BaseEndpoint: endpoint, HTTPClient: hc, UsePathStyle: true, Retryer: aws.NopRetryer{}})
+	bareSNS := sns.New(sns.Options{Region: "us-east-1", Credentials: creds, BaseEndpoint: endpoint, HTTPClient: hc, Retryer: aws.NopRetryer{}})
+	put := &s3.PutObjectInput{Bucket: aws.String("b"), Key: aws.String("runs/k.json"), Body: strings.NewReader("{}")}
+	get := &s3.GetObjectInput{Bucket: aws.String("b"), Key: aws.String("k")}
+	list := &s3.ListObjectsV2Input{Bucket: aws.String("b"), Prefix: aws.String("p/")}
+	publish := &sns.PublishInput{TopicArn: aws.String("arn:aws:sns:us-east-1:123456789012:t"), Message: aws.String("m")}
+	for _, client := range []*s3.Client{sc, bareS3} {
+		if _, err := client.PutObject(ctx, put); !errors.As(err, &refused) || refused.Operation != "PutObject" {
+			t.Errorf("scanning client PutObject: %v, want refused", err)
+		}
+		if _, err := client.GetObject(ctx, get); !errors.As(err, &refused) {
+			t.Errorf("scanning client GetObject: %v, want refused", err)
+		}
+		if _, err := client.ListObjectsV2(ctx, list); !errors.As(err, &refused) {
+			t.Errorf("scanning client ListObjectsV2: %v, want refused", err)
+		}
+	}
+	for _, client := range []*sns.Client{snc, bareSNS} {
+		if _, err := client.Publish(ctx, publish); !errors.As(err, &refused) || refused.Operation != "Publish" {
+			t.Errorf("scanning client Publish: %v, want refused", err)
+		}
+	}
+	if len(seen) != 0 {
+		t.Fatalf("the server saw %v, want nothing", seen)
+	}
+
+	// The nightly run's store and notifier.
+	store := func(o *s3.Options) {
+		o.APIOptions = append(o.APIOptions, readonly.AllowOnClient("S3", "PutObject", "GetObject", "ListObjectsV2"))
+	}
+	if _, err := sc.PutObject(ctx, put, store); err != nil {
+		t.Errorf("store PutObject: %v", err)
+	}
+	if _, err := sc.GetObject(ctx, get, store); err != nil {
+		t.Errorf("store GetObject: %v", err)
+	}
+	if _, err := sc.ListObjectsV2(ctx, list, store); err != nil {
+		t.Errorf("store ListObjectsV2: %v", err)
+	}
+	if _, err := bareS3.PutObject(ctx, put, store); err != nil {
+		t.Errorf("store PutObject without the scanning guard: %v", err)
+	}
+	if _, err := snc.Publish(ctx, publish, func(o *sns.Options) {
+		o.APIOptions = append(o.APIOptions, readonly.AllowOnClient("SNS", "Publish"))
+	}); err != nil {
+		t.Errorf("notifier Publish: %v", err)
+	}
+	if len(seen) != 5 {
+		t.Errorf("the server saw %v, want the 5 delivery calls", seen)
+	}
+	// The store's client allows nothing beyond its calls.
+	if _, err := sc.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("b"), Key: aws.String("k")}, func(o *s3.Options) {
+		o.APIOptions = append(o.APIOptions, readonly.AllowOnClient("S3", "PutObject", "DeleteObject"))
+	}); !errors.As(err, &refused) {
+		t.Errorf("DeleteObject with AllowOnClient: %v, want refused", err)
+	}
+	if _, err := sc.GetObject(ctx, get, func(o *s3.Options) {
+		o.APIOptions = append(o.APIOptions, readonly.AllowOnClient("S3", "PutObject"))
+	}); !errors.As(err, &refused) {
+		t.Errorf("GetObject on a client allowed only PutObject: %v, want refused", err)
+	}
+	if len(seen) != 5 {
+		t.Errorf("the server saw %v after refused calls", seen)
 	}
 }

@@ -72,7 +72,7 @@ FANOUT_ACCOUNTS    ?= 200
 FANOUT_CONCURRENCY ?= 4
 bench-fanout: emulator tools ## the nightly fan-out through Step Functions on the emulator: time, per-account duration and memory
 	POSTURE_BENCH_ACCOUNTS=$(FANOUT_ACCOUNTS) POSTURE_BENCH_CONCURRENCY=$(FANOUT_CONCURRENCY) \
-		$(GO) test -count=1 -run '^$$' -bench '^BenchmarkFanOut$$' -benchtime 1x -timeout 60m -v ./lambda
+		$(GO) test -count=1 -run '^$$' -bench '^Benchmark(FanOut|SingleRunDemo)$$' -benchtime 1x -timeout 60m -v ./lambda
 
 lint: ## fail on unformatted Go files, then go vet
 	@unformatted="$$(gofmt -l .)"; \

@@ -1,14 +1,19 @@
 package main_test
 
 import (
+	"encoding/json"
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"github.com/posture-dev/posture/internal/demo"
 	"github.com/posture-dev/posture/internal/lambdatest"
 	"github.com/posture-dev/posture/internal/model"
 )
@@ -63,6 +68,47 @@ func BenchmarkFanOut(b *testing.B) {
 	t.Logf("plan: %v, peak RSS %.1f MiB", plan.Duration.Round(time.Millisecond), mib(plan.PeakRSS))
 	t.Logf("scan-account: %s", lambdatest.Summarize(accounts))
 	t.Logf("assemble: %v, peak RSS %.1f MiB", assemble.Duration.Round(time.Millisecond), mib(assemble.PeakRSS))
+}
+
+// BenchmarkSingleRunDemo measures the single run of the real bootstrap
+// under the Runtime Interface Emulator over the demo account (both of its
+// regions, every check and framework): the invocation's wall time and the
+// bootstrap process's peak RSS (VmHWM), which is what the function's
+// MemorySize must hold. `make bench-fanout` runs it too; the figures are in
+// BENCHMARKS.md.
+func BenchmarkSingleRunDemo(b *testing.B) {
+	t := b
+	boot := lambdatest.Build(t, "./lambda")
+	sf := lambdatest.StartSFN(t, nil)
+	cfg := sf.Config(t, "us-east-1")
+	st := newStore(t, cfg)
+	if _, err := st.s3.CreateBucket(st.ctx, &s3.CreateBucketInput{Bucket: aws.String(evidenceBucket)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demo.Seed(st.ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	rie := lambdatest.StartRIE(t, boot, map[string]string{
+		"POSTURE_BUCKET":   evidenceBucket,
+		"POSTURE_REGIONS":  strings.Join(demo.Regions(), ","),
+		"AWS_ENDPOINT_URL": sf.MotoURL,
+	})
+	for night := 1; night <= 2; night++ {
+		out, err := rie.Invoke(st.ctx, []byte(`{"action":"run"}`))
+		if err != nil {
+			t.Fatalf("night %d: %v\n%s", night, err, rie.Logs())
+		}
+		var sum struct {
+			ScanID string `json:"scan_id"`
+			Counts struct{ Pass, Fail, Error, Muted int }
+		}
+		if err := json.Unmarshal(out, &sum); err != nil {
+			t.Fatal(err)
+		}
+		inv := rie.Stats()[night-1]
+		t.Logf("demo single run, night %d (cold %v): %v, peak RSS %.1f MiB; %d PASS, %d FAIL, %d ERROR",
+			night, inv.Cold, inv.Duration.Round(time.Millisecond), mib(inv.PeakRSS), sum.Counts.Pass, sum.Counts.Fail, sum.Counts.Error)
+	}
 }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }

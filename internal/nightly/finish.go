@@ -174,6 +174,10 @@ func (e *env) finish(ctx context.Context, in finishInput) (*Summary, error) {
 	if err != nil {
 		return nil, fmt.Errorf("package folder: %w", err)
 	}
+	// The reports first, the manifest, SHA256SUMS and the signature last:
+	// a package whose upload stopped half-way has no manifest, and reads
+	// as incomplete rather than as altered.
+	sort.SliceStable(entries, func(i, j int) bool { return !isControlFile(entries[i].Name()) && isControlFile(entries[j].Name()) })
 	for _, f := range entries {
 		if err := e.store.PutFile(ctx, runKey+f.Name(), filepath.Join(pkgDir, f.Name()), contentType(f.Name())); err != nil {
 			return nil, fmt.Errorf("upload the package: %w", err)
@@ -207,6 +211,12 @@ func (e *env) finish(ctx context.Context, in finishInput) (*Summary, error) {
 		}
 	}
 	return summary, nil
+}
+
+// isControlFile reports whether name is one of the package's integrity
+// files (manifest.json, SHA256SUMS, manifest.sig).
+func isControlFile(name string) bool {
+	return name == reports.ManifestName || name == reports.SumsName || name == reports.SignatureName
 }
 
 // findBaseline returns the newest earlier run of the same scope that was

@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -455,7 +456,7 @@ func TestFanOutOnStepFunctions(t *testing.T) {
 			break
 		}
 	}
-	if !equalStrings(fan.Scan.Accounts, cliScan.Scan.Accounts) || len(fan.Scan.Accounts) != members+1 {
+	if !slices.Equal(fan.Scan.Accounts, cliScan.Scan.Accounts) || len(fan.Scan.Accounts) != members+1 {
 		t.Errorf("accounts: fan-out %v, CLI %v", fan.Scan.Accounts, cliScan.Scan.Accounts)
 	}
 	for _, scan := range []*model.Scan{fan, cliScan} {
@@ -513,7 +514,7 @@ func TestFanOutOnStepFunctions(t *testing.T) {
 			t.Errorf("a finding of the timed-out account is resolved: %+v", e)
 		}
 	}
-	if got := entryIDs(d.NotObserved, "ec2-sg-open-admin-port"); !contains(got, opened[timedOut]) {
+	if got := entryIDs(d.NotObserved, "ec2-sg-open-admin-port"); !slices.Contains(got, opened[timedOut]) {
 		t.Errorf("the timed-out account's open port is not in not_observed: %v", got)
 	}
 	t.Logf("22 accounts, 1 region: setup %v, execution 1 %v, execution 2 %v; handler invocations: %s",
@@ -638,25 +639,4 @@ func (f *fanOut) deny(t testing.TB, account string) {
 	if err := f.proxy.SetRules(faultproxy.Rule{Service: "sts", Action: "AssumeRole", BodyContains: account, Fault: faultproxy.AccessDenied}); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

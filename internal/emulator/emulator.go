@@ -56,7 +56,7 @@ func Locate() (string, error) {
 		return path, nil
 	}
 	var venv string
-	if root, err := moduleRoot(); err == nil {
+	if root, err := ModuleRoot(); err == nil {
 		venv = filepath.Join(root, ".venv", "bin", "moto_server")
 		if isExecutable(venv) {
 			return venv, nil
@@ -69,8 +69,9 @@ func Locate() (string, error) {
 	return "", fmt.Errorf("%w (%s): run `make emulator` to install it, or set MOTO_SERVER", ErrNotFound, msg)
 }
 
-// moduleRoot returns the nearest ancestor of the working directory that holds a go.mod file.
-func moduleRoot() (string, error) {
+// ModuleRoot returns the nearest ancestor of the working directory that
+// holds a go.mod file: where the repository's tools (.venv, .tools) are.
+func ModuleRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", fmt.Errorf("get working directory: %w", err)

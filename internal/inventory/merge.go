@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -57,7 +58,7 @@ func Merge(id string, started time.Time, parts []*Inventory) (*Inventory, error)
 			out.Scan.Checks = append([]string{}, p.Scan.Checks...)
 			out.Scan.Thresholds = p.Scan.Thresholds
 			out.Scan.Config = p.Scan.Config
-		} else if !sameStrings(p.Scan.Checks, out.Scan.Checks) {
+		} else if !slices.Equal(p.Scan.Checks, out.Scan.Checks) {
 			return nil, fmt.Errorf("merge inventories: part %s collected other checks than part %s", p.Scan.ID, parts[0].Scan.ID)
 		}
 		if p.Scan.FinishedAt.After(out.Scan.FinishedAt) {
@@ -98,16 +99,4 @@ func (inv *Inventory) AddUnreachedAccount(id, name, partition, operation, code, 
 	inv.ScanGaps = append(inv.ScanGaps, ScanGap{Kind: GapAccount, AccountID: id, Region: model.GlobalRegion,
 		Operation: operation, Code: code, Message: message})
 	inv.Sort()
-}
-
-func sameStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -2,7 +2,6 @@ package lambdatest
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/posture-dev/posture/internal/emulator"
 	"github.com/posture-dev/posture/internal/emulator/emutest"
 )
 
@@ -96,22 +96,7 @@ func Build(t testing.TB, pkg string) string {
 
 // moduleRoot returns the directory of the main module's go.mod, found from
 // the working directory upwards.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("get working directory: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
+func moduleRoot() (string, error) { return emulator.ModuleRoot() }
 
 // skipOrFail skips the test, or fails it when the environment variable CI is
 // set (a tool missing in CI is a failure, as in emutest).

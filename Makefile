@@ -38,7 +38,7 @@ ASL_VALIDATOR := $(TOOLS)/node/node_modules/.bin/asl-validator
 CFN_LINT ?= $(shell command -v cfn-lint 2>/dev/null || echo $(SAM_VENV)/bin/cfn-lint)
 
 .DEFAULT_GOAL := help
-.PHONY: help build test demo bench bench-fanout lint emulator tools validate validate-tools clean distclean
+.PHONY: help build test demo bench bench-fanout sam-build lint emulator tools validate validate-tools clean distclean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -143,6 +143,12 @@ validate-tools:
 # All offline: `sam validate --lint` runs cfn-lint on the transformed
 # template and needs neither credentials nor a region (plain `sam validate`
 # would call AWS). The ASL is validated as deployed: placeholders filled.
+# What `sam deploy` uploads: `sam build` runs lambda/Makefile (a static
+# linux/arm64 bootstrap, no Docker) into .aws-sam/build. Offline.
+sam-build: validate-tools ## sam build: the deployable function (linux/arm64 bootstrap) into .aws-sam/build
+	SAM_CLI_TELEMETRY=0 "$(SAM_VENV)/bin/sam" build --template-file template.yaml
+	@file .aws-sam/build/PostureFunction/bootstrap 2>/dev/null || ls -l .aws-sam/build/PostureFunction/bootstrap
+
 validate: validate-tools ## lint template.yaml and member-role.yaml (cfn-lint, sam validate --lint) and the state machine (asl-validator)
 	$(CFN_LINT) template.yaml member-role.yaml
 	$(GO) run ./internal/tools/aslrender -template template.yaml -o "$(TOOLS)/posture.asl.rendered.json"

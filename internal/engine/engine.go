@@ -463,7 +463,7 @@ func Evaluate(inv *inventory.Inventory, opts Options) *model.Scan {
 			e.accountGap(g)
 		case inventory.GapRegion:
 			e.regionGap(g)
-		case inventory.GapCancelled:
+		case inventory.GapCancelled, inventory.GapTimedOut:
 			if sc, ok := byService[g.Service]; ok && anySelected(sc, selected) {
 				e.cancelledScope(sc, g)
 			}
@@ -562,18 +562,30 @@ func (e *evaluator) add(accountID string, results []model.Result, cov model.Cove
 	}
 }
 
-// cancelledScope evaluates a scope the scan did not finish because it was
-// cancelled: a gap with the code model.CodeCancelled and an ERROR result
-// per selected check of the scanner.
+// cancelledScope evaluates a scope that was not finished because the scan
+// was cancelled (code model.CodeCancelled, which marks the scan cancelled)
+// or because one account's collection timed out (GapTimedOut, its own code
+// and message): a gap and an ERROR result per selected check of the
+// scanner.
 func (e *evaluator) cancelledScope(sc check.Scanner, g inventory.ScanGap) {
-	failure := model.Failure{Part: "scope", Code: model.CodeCancelled, Error: cancelledMessage}
+	code, msg := model.CodeCancelled, cancelledMessage
+	if g.Kind == inventory.GapTimedOut {
+		code, msg = model.CodeTimedOut, "this account's collection reached its time limit before this scope was collected"
+		if g.Code != "" {
+			code = g.Code
+		}
+		if g.Message != "" {
+			msg = g.Message
+		}
+	}
+	failure := model.Failure{Part: "scope", Code: code, Error: msg}
 	var results []model.Result
 	for _, m := range selectedChecks(sc, e.selected) {
-		results = append(results, errorResult(m, g.AccountID, g.Region, "not evaluated: "+cancelledMessage,
-			map[string]any{"error_code": model.CodeCancelled}))
+		results = append(results, errorResult(m, g.AccountID, g.Region, "not evaluated: "+msg,
+			map[string]any{"error_code": code}))
 	}
 	cov := model.Coverage{AccountID: g.AccountID, Region: g.Region, Service: sc.Service(),
-		Status: model.CoverageError, Error: model.CodeCancelled + ": " + cancelledMessage, Failures: []model.Failure{failure}}
+		Status: model.CoverageError, Error: code + ": " + msg, Failures: []model.Failure{failure}}
 	e.add(g.AccountID, results, cov)
 }
 

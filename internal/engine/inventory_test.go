@@ -129,3 +129,46 @@ func TestEvaluateChecksNotCollected(t *testing.T) {
 		t.Errorf("scan.checks = %v", scan.Scan.Checks)
 	}
 }
+
+// TestEvaluateTimedOutScopes: a scope one account's collection did not
+// finish in its own time (inventory.GapTimedOut, the nightly fan-out's
+// scan-account) is a gap with its code and message and an ERROR result per
+// check, but the scan is not cancelled; a cancelled scope still is.
+func TestEvaluateTimedOutScopes(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var once sync.Once
+	hook := func(context.Context, check.Scope) { once.Do(cancel) }
+	opts := engine.Options{Scanners: []check.Scanner{stub{name: "ec2", hook: hook}, stub{name: "rds", hook: hook}},
+		Checks: []string{"ec2-a-b", "rds-a-b"}, AccountConcurrency: 1, ScopeConcurrency: 1}
+	targets := []engine.Target{{Account: engine.Account{ID: "111111111111"}, Regions: []string{"us-east-1"}}}
+	_, inv := engine.RunInventory(ctx, targets, opts)
+	if len(inv.ScanGaps) != 2 {
+		t.Fatalf("%d scan gaps, want 2: %+v", len(inv.ScanGaps), inv.ScanGaps)
+	}
+	inv.ScanGaps[0].Kind, inv.ScanGaps[0].Code, inv.ScanGaps[0].Message = inventory.GapTimedOut, model.CodeTimedOut, "ran out of time"
+	scan := engine.Evaluate(roundTrip(t, inv), opts)
+	if !scan.Scan.Cancelled {
+		t.Error("one scope still cancelled: the scan must be marked cancelled")
+	}
+	inv.ScanGaps[1].Kind, inv.ScanGaps[1].Code, inv.ScanGaps[1].Message = inventory.GapTimedOut, model.CodeTimedOut, "ran out of time"
+	scan = engine.Evaluate(roundTrip(t, inv), opts)
+	if scan.Scan.Cancelled {
+		t.Error("only timed-out scopes: the scan is marked cancelled")
+	}
+	var got []string
+	for _, r := range scan.Results {
+		got = append(got, fmt.Sprintf("%s %s %s %v", r.CheckID, r.Status, r.Message, r.Evidence["error_code"]))
+	}
+	want := []string{"ec2-a-b ERROR not evaluated: ran out of time TimedOut", "rds-a-b ERROR not evaluated: ran out of time TimedOut"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("results\n%q\nwant\n%q", got, want)
+	}
+	var gaps []string
+	for _, c := range scan.Gaps() {
+		gaps = append(gaps, c.Service+" "+c.Error+" "+c.Failures[0].Code)
+	}
+	if want := []string{"ec2 TimedOut: ran out of time TimedOut", "rds TimedOut: ran out of time TimedOut"}; fmt.Sprint(gaps) != fmt.Sprint(want) {
+		t.Errorf("gaps %q, want %q", gaps, want)
+	}
+}

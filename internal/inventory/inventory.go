@@ -89,6 +89,11 @@ const (
 	GapRegion = "region"
 	// GapCancelled: the scan was cancelled before the scope finished.
 	GapCancelled = "cancelled"
+	// GapTimedOut: one account's collection reached its own time limit
+	// before the scope finished (the nightly fan-out's scan-account
+	// invocation); the scan itself was not cancelled. Code and Message say
+	// why.
+	GapTimedOut = "timed_out"
 	// GapNotOffered: AWS does not offer the service in the region (not a
 	// failure: the scope is not applicable).
 	GapNotOffered = "not_offered"

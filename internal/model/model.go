@@ -190,6 +190,11 @@ const (
 	// CodeCancelled marks a scope the scan did not finish because it was
 	// cancelled.
 	CodeCancelled = "Cancelled"
+	// CodeTimedOut marks a scope that one account's own collection did not
+	// finish within its time limit (the nightly fan-out's per-account
+	// invocation), while the run as a whole went on: a coverage gap of that
+	// account, not a cancelled scan.
+	CodeTimedOut = "TimedOut"
 	// CodeRegionNotEnabled marks a requested region that the account has
 	// not enabled.
 	CodeRegionNotEnabled = "RegionNotEnabled"

@@ -1004,3 +1004,93 @@ func TestDemoSingleRun(t *testing.T) {
 		t.Errorf("package: %v %v", err, v.Problems)
 	}
 }
+
+// TestScanAccountTimeOut: one account's scan-account invocation reaches its
+// deadline (EC2 hangs for that account only): its unfinished scope is a
+// TimedOut gap with ERROR results, the partial is still written, and the
+// assembled run is not cancelled (it stays a baseline) but not complete;
+// the next run is compared with it.
+func TestScanAccountTimeOut(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	members, _ := org(t, f, 2)
+	slow := members[0]
+	p, err := faultproxy.New(f.url, faultproxy.Rule{Service: "ec2", Action: "DescribeSecurityGroups", AccountID: slow,
+		Fault: faultproxy.Latency, Delay: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	f.vars["AWS_ENDPOINT_URL"] = p.URL
+	f.vars[EnvOrg] = "true"
+	f.vars[EnvRoleName] = awsenv.DefaultRoleName
+	f.vars[EnvRegions] = "us-east-1"
+	f.vars[EnvChecks] = "ec2-sg-open-admin-port,s3-bucket-unencrypted"
+	f.vars[EnvFrameworks] = "soc2"
+
+	out, err := f.invoke(ctx, `{"action":"plan"}`)
+	if err != nil {
+		t.Fatalf("plan: %v\n%s", err, f.logs)
+	}
+	plan := out.(*PlanOutput)
+	var items []PlanItem
+	if err := json.Unmarshal(f.getIn(plan.Bucket, plan.PlanKey), &items); err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		ev, _ := json.Marshal(map[string]string{"action": "scan-account", "scan_id": plan.ScanID, "account_id": it.AccountID, "account_name": it.AccountName})
+		h := f.handler()
+		ictx, cancel := context.WithCancel(ctx)
+		if it.AccountID == slow {
+			// The invocation's deadline: the engine stops StopMargin before it.
+			h.StopMargin = 2 * time.Second
+			ictx, cancel = context.WithTimeout(ctx, 5*time.Second)
+		}
+		out, err := h.Handle(ictx, ev)
+		cancel()
+		if err != nil {
+			t.Fatalf("scan-account %s: %v\n%s", it.AccountID, err, f.logs)
+		}
+		if part := out.(*AccountOutput); (it.AccountID == slow) != (part.Gaps == 1) {
+			t.Errorf("scan-account %s: %+v", it.AccountID, part)
+		}
+	}
+	out, err = f.invoke(ctx, `{"action":"assemble","scan_id":"`+plan.ScanID+`"}`)
+	if err != nil {
+		t.Fatalf("assemble: %v\n%s", err, f.logs)
+	}
+	sum := out.(*Summary)
+	if sum.Cancelled || sum.Complete || sum.Gaps != 1 {
+		t.Errorf("summary: cancelled %v, complete %v, %d gaps; want not cancelled, not complete, 1 gap", sum.Cancelled, sum.Complete, sum.Gaps)
+	}
+	scan := f.scanJSON(plan.ScanID)
+	if scan.Scan.Cancelled {
+		t.Error("scan.json is marked cancelled: one account's time-out is a gap of that account")
+	}
+	var gaps []string
+	for _, c := range scan.Gaps() {
+		gaps = append(gaps, fmt.Sprintf("%s %s %s %s", c.AccountID, c.Region, c.Service, c.Failures[0].Code))
+	}
+	if want := []string{slow + " us-east-1 ec2 " + model.CodeTimedOut}; fmt.Sprint(gaps) != fmt.Sprint(want) {
+		t.Errorf("gaps %q, want %q", gaps, want)
+	}
+	for _, r := range scan.Results {
+		if r.AccountID == slow && r.CheckID == "ec2-sg-open-admin-port" && (r.Status != model.StatusError || r.Evidence["error_code"] != model.CodeTimedOut) {
+			t.Errorf("the slow account's EC2 result: %+v", r)
+		}
+		if r.AccountID == slow && r.CheckID == "s3-bucket-unencrypted" && r.Status == model.StatusError {
+			t.Errorf("the slow account's S3 scope finished in time, yet: %+v", r)
+		}
+	}
+	if d := f.descriptor("posture/index/" + plan.ScanID + ".json"); d.Cancelled || d.Complete {
+		t.Errorf("index entry: %+v, want not cancelled and not complete", d)
+	}
+
+	// The next night, in time everywhere: compared with the timed-out run.
+	time.Sleep(1100 * time.Millisecond) // scan IDs have a resolution of one second
+	f.vars["AWS_ENDPOINT_URL"] = f.url
+	next := f.run(`{"action":"run"}`)
+	if next.Baseline != plan.ScanID {
+		t.Errorf("the next run's baseline is %q, want the timed-out (not cancelled) run %s", next.Baseline, plan.ScanID)
+	}
+}

@@ -229,6 +229,10 @@ func (e *env) scanAccount(ctx context.Context, ev Event) (*AccountOutput, error)
 	list := []awsenv.OrgAccount{{ID: ev.AccountID, Name: ev.AccountName}}
 	targets := scanrun.AccountTargets(engCtx, e.cfg, e.caller, list, e.targeting(run.requestedRegions(), run.Accounts, run.Org, run.RoleName), e.logger)
 	inv := engine.Collect(engCtx, targets, e.engineOptions(run.Checks, &cfgFile.Config))
+	if timedOut := markTimedOut(inv); timedOut > 0 {
+		e.logger.Warn("the account's collection reached the invocation's time limit; its unfinished scopes are coverage gaps (TimedOut)",
+			"scan_id", ev.ScanID, "account", ev.AccountID, "scopes", timedOut)
+	}
 	var buf bytes.Buffer
 	if err := inventory.Encode(&buf, inv); err != nil {
 		return nil, err
@@ -250,6 +254,32 @@ func (e *env) scanAccount(ctx context.Context, ev Event) (*AccountOutput, error)
 	}
 	e.logger.Info("account collected", "scan_id", ev.ScanID, "account", ev.AccountID, "scopes", len(inv.Scopes), "gaps", gaps, "partial", e.work.URI(key))
 	return &AccountOutput{AccountID: ev.AccountID, PartialKey: key, Scopes: len(inv.Scopes), Gaps: gaps}, nil
+}
+
+// markTimedOut turns the cancelled gaps of one account's collection into
+// time-outs and returns how many there were. In scan-account the only
+// cancellation is the invocation's own deadline (engineContext): the
+// account ran out of time, the run did not, so the assembled scan is not
+// cancelled (it stays a baseline) and the account's unfinished scopes are
+// gaps with the code model.CodeTimedOut.
+func markTimedOut(inv *inventory.Inventory) int {
+	n := 0
+	for i, g := range inv.ScanGaps {
+		if g.Code != model.CodeCancelled {
+			continue
+		}
+		n++
+		g.Code = model.CodeTimedOut
+		switch g.Kind {
+		case inventory.GapCancelled:
+			g.Kind = inventory.GapTimedOut
+			g.Message = "this account's scan-account invocation reached its time limit (the function's Timeout) before this scope was collected; the other accounts went on"
+		case inventory.GapAccount:
+			g.Message = "this account's scan-account invocation reached its time limit (the function's Timeout) before the account was reached"
+		}
+		inv.ScanGaps[i] = g
+	}
+	return n
 }
 
 // assemble reads every partial, records each planned account without one
@@ -331,10 +361,22 @@ func (e *env) assemble(ctx context.Context, ev Event) (*Summary, error) {
 	}
 	return e.finish(ctx, finishInput{
 		scan: scan, config: cfgFile, regions: run.requestedRegions(), frameworks: run.Frameworks, scope: run.Scope,
-		complete:   !scan.Scan.Cancelled && missing == 0,
+		complete:   !scan.Scan.Cancelled && missing == 0 && !hasCode(scan, model.CodeTimedOut),
 		invocation: fmt.Sprintf("lambda %s (fan-out: action plan, scan-account for %d accounts, assemble)", function, len(planned)),
 		signer:     signer, principal: run.Principal,
 	})
+}
+
+// hasCode reports whether a coverage gap of the scan has the code.
+func hasCode(scan *model.Scan, code string) bool {
+	for _, c := range scan.Coverage {
+		for _, f := range c.Failures {
+			if f.Code == code {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // readPartial reads and checks one account's partial: an inventory of that

@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -96,22 +94,14 @@ func runEvaluate(ctx context.Context, f *evaluateFlags, path string, stderr io.W
 	}
 	thresholds, configFile, configSum := inv.Scan.Config, inv.Scan.ConfigFile, inv.Scan.ConfigSHA256
 	if f.config != "" {
-		if thresholds, err = loadConfig(f.config, time.Now(), logger); err != nil {
-			return 0, usageError{err}
-		}
-		if configSum, err = scanrun.FileSHA256(f.config); err != nil {
-			return 0, usageError{err}
+		if thresholds, configSum, err = loadConfigFile(f.config, logger); err != nil {
+			return 0, err
 		}
 		configFile = f.config
 	}
-	var baseline *model.Scan
-	if f.baseline != "" {
-		if baseline, err = reports.ReadScanFile(f.baseline); err != nil {
-			return 0, usagef("--baseline: %w", err)
-		}
-		if !slices.ContainsFunc(writers, func(w reports.Writer) bool { return w.Format() == "diff" }) {
-			writers = append(writers, reports.Diff{})
-		}
+	baseline, err := readBaseline(f.baseline)
+	if err != nil {
+		return 0, err
 	}
 	all := scanners.All()
 	catalogue := scanners.Catalogue(all)

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -216,21 +215,13 @@ func runScan(ctx context.Context, f *scanFlags, stdout, stderr io.Writer) (int, 
 	thresholds := config.Default()
 	var configSum string
 	if f.config != "" {
-		if thresholds, err = loadConfig(f.config, time.Now(), logger); err != nil {
-			return 0, usageError{err}
-		}
-		if configSum, err = scanrun.FileSHA256(f.config); err != nil {
-			return 0, usageError{err}
+		if thresholds, configSum, err = loadConfigFile(f.config, logger); err != nil {
+			return 0, err
 		}
 	}
-	var baseline *model.Scan
-	if f.baseline != "" {
-		if baseline, err = reports.ReadScanFile(f.baseline); err != nil {
-			return 0, usagef("--baseline: %w", err)
-		}
-		if !slices.ContainsFunc(writers, func(w reports.Writer) bool { return w.Format() == "diff" }) {
-			writers = append(writers, reports.Diff{})
-		}
+	baseline, err := readBaseline(f.baseline)
+	if err != nil {
+		return 0, err
 	}
 	all := scanners.All()
 	catalogue := scanners.Catalogue(all)

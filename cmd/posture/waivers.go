@@ -6,6 +6,9 @@ import (
 	"time"
 
 	"github.com/posture-dev/posture/internal/config"
+	"github.com/posture-dev/posture/internal/model"
+	"github.com/posture-dev/posture/internal/scanrun"
+	"github.com/posture-dev/posture/reports"
 	"github.com/posture-dev/posture/scanners"
 )
 
@@ -30,4 +33,31 @@ func loadConfig(path string, now time.Time, logger *slog.Logger) (config.Config,
 		}
 	}
 	return cfg, nil
+}
+
+// loadConfigFile reads --config (loadConfig) and returns it with the hex
+// SHA-256 of the file, which scan.json records; errors are usage errors.
+func loadConfigFile(path string, logger *slog.Logger) (config.Config, string, error) {
+	cfg, err := loadConfig(path, time.Now(), logger)
+	if err != nil {
+		return config.Config{}, "", usageError{err}
+	}
+	sum, err := scanrun.FileSHA256(path)
+	if err != nil {
+		return config.Config{}, "", usageError{err}
+	}
+	return cfg, sum, nil
+}
+
+// readBaseline reads --baseline: nil when it is not given. The package then
+// holds diff.json (scanrun.Package adds the writer).
+func readBaseline(path string) (*model.Scan, error) {
+	if path == "" {
+		return nil, nil
+	}
+	scan, err := reports.ReadScanFile(path)
+	if err != nil {
+		return nil, usagef("--baseline: %w", err)
+	}
+	return scan, nil
 }
